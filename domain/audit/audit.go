@@ -1,0 +1,143 @@
+// Package audit is the provider's tamper-evident audit log: every security and data event is appended to a hash
+// chain in which each entry commits to the previous entry's hash and to its own canonical content, so that
+// changing, removing or reordering any entry breaks every hash after it.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/roumu/roumu/ports"
+)
+
+// maxFieldLength bounds each text field, so one hostile request cannot bloat the log.
+const maxFieldLength = 512
+
+// Log implements ports.AuditLog over an AuditStore.
+type Log struct {
+	store ports.AuditStore
+	clock ports.Clock
+}
+
+var _ ports.AuditLog = (*Log)(nil)
+
+// New returns the audit log.
+func New(store ports.AuditStore, clock ports.Clock) *Log { return &Log{store: store, clock: clock} }
+
+// Record appends e to the chain. Outside text is made safe first: control characters (a newline that could
+// forge a second entry in an export) become U+FFFD and long fields are cut.
+func (l *Log) Record(ctx context.Context, e ports.AuditEvent) error {
+	e = sanitize(e)
+	if e.At.IsZero() {
+		e.At = l.clock.Now()
+	}
+	e.At = e.At.UTC().Truncate(time.Microsecond) // what every store keeps, so the hash verifies after a round trip
+	_, err := l.store.AppendAudit(ctx, func(head ports.AuditRecord) (ports.AuditRecord, error) {
+		rec := ports.AuditRecord{Seq: head.Seq + 1, Event: e, PrevHash: head.Hash}
+		rec.Hash = Hash(rec)
+		return rec, nil
+	})
+	return err
+}
+
+// Hash is the chain hash of a record: SHA-256 over the previous hash and the record's canonical JSON.
+func Hash(r ports.AuditRecord) string {
+	detail := r.Event.Detail
+	if len(detail) == 0 {
+		detail = nil // a store may give back an empty map for none: both hash alike
+	}
+	canonical, err := json.Marshal(struct {
+		Seq       int64             `json:"seq"`
+		PrevHash  string            `json:"prev_hash"`
+		At        string            `json:"at"`
+		TenantID  string            `json:"tenant_id"`
+		ActorID   string            `json:"actor_id"`
+		ActorKind string            `json:"actor_kind"`
+		Action    string            `json:"action"`
+		Target    string            `json:"target"`
+		IP        string            `json:"ip"`
+		UserAgent string            `json:"user_agent"`
+		Outcome   string            `json:"outcome"`
+		Detail    map[string]string `json:"detail"` // encoding/json sorts map keys: canonical
+	}{r.Seq, r.PrevHash, r.Event.At.UTC().Format(time.RFC3339Nano), r.Event.TenantID, r.Event.ActorID,
+		r.Event.ActorKind, r.Event.Action, r.Event.Target, r.Event.IP, r.Event.UserAgent, r.Event.Outcome, detail})
+	if err != nil {
+		panic("audit: marshalling strings cannot fail: " + err.Error())
+	}
+	sum := sha256.Sum256(canonical)
+	return hex.EncodeToString(sum[:])
+}
+
+// BrokenError names the first entry at which the chain does not verify.
+type BrokenError struct {
+	Seq    int64
+	Reason string
+}
+
+func (e *BrokenError) Error() string {
+	return fmt.Sprintf("audit chain broken at entry %d: %s", e.Seq, e.Reason)
+}
+
+// verifyPage is how many entries Verify reads at a time.
+const verifyPage = 1000
+
+// Verify walks the whole chain and returns the number of entries checked, or a *BrokenError naming the first
+// entry that is missing, out of order, or does not hash to what the next entry committed to.
+func Verify(ctx context.Context, store ports.AuditStore) (int64, error) {
+	var prev ports.AuditRecord
+	for {
+		page, err := store.ListAudit(ctx, ports.AuditFilter{AfterSeq: prev.Seq, Limit: verifyPage})
+		if err != nil {
+			return prev.Seq, err
+		}
+		for _, r := range page {
+			switch {
+			case r.Seq != prev.Seq+1:
+				return prev.Seq, &BrokenError{Seq: prev.Seq + 1, Reason: fmt.Sprintf("entry missing (next is %d)", r.Seq)}
+			case r.PrevHash != prev.Hash:
+				return prev.Seq, &BrokenError{Seq: r.Seq, Reason: "does not link to the previous entry"}
+			case Hash(r) != r.Hash:
+				return prev.Seq, &BrokenError{Seq: r.Seq, Reason: "content does not match its hash"}
+			}
+			prev = r
+		}
+		if len(page) < verifyPage {
+			return prev.Seq, nil
+		}
+	}
+}
+
+func sanitize(e ports.AuditEvent) ports.AuditEvent {
+	for _, f := range []*string{&e.TenantID, &e.ActorID, &e.ActorKind, &e.Action, &e.Target, &e.IP, &e.UserAgent, &e.Outcome} {
+		*f = safeText(*f)
+	}
+	if e.Detail != nil {
+		d := make(map[string]string, len(e.Detail))
+		for k, v := range e.Detail {
+			d[safeText(k)] = safeText(v)
+		}
+		e.Detail = d
+	}
+	return e
+}
+
+func safeText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) > maxFieldLength {
+		s = string([]rune(s)[:maxFieldLength])
+	}
+	return s
+}
