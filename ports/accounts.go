@@ -22,6 +22,7 @@ type Principal struct {
 	Name       string
 	Roles      []string
 	Stage      string // what the session may open (Stage* constants)
+	SessionID  string // the stored hash of the session token (never the token): names the session's ceremonies
 	Source     Source
 }
 

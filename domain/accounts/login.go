@@ -281,7 +281,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, src ports.Sour
 		}
 	}
 	return ports.Principal{AccountID: acct.ID, TenantID: acct.TenantID, TenantCode: tenant.Code, Kind: acct.Kind,
-		Login: acct.Login, Name: acct.Name, Roles: acct.Roles, Stage: sess.Stage, Source: src}, nil
+		Login: acct.Login, Name: acct.Name, Roles: acct.Roles, Stage: sess.Stage, SessionID: hash, Source: src}, nil
 }
 
 // Logout implements ports.Accounts. An unknown or expired token is not an error: the session is gone either way.
