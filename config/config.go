@@ -1,0 +1,151 @@
+// Package config loads Roumu's typed configuration: built-in defaults, then a YAML file, then environment
+// variables (ROUMU_<SECTION>_<KEY>), then command-line flags, each layer overriding the one before. Every
+// key is validated at load time and an invalid one stops start-up with a one-line message naming the key,
+// because a misconfigured security setting must never fall back silently to something else.
+package config
+
+import (
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the whole, validated configuration of one Roumu process.
+type Config struct {
+	Server   Server
+	Database Database
+	Security Security
+	Session  Session
+	Log      Log
+
+	// File is the configuration file that was read, "" when none was.
+	File string
+}
+
+// Server configures the HTTP listener.
+type Server struct {
+	Addr      string // host:port to listen on
+	PublicURL string // external base URL, without a trailing slash; the WebAuthn relying-party origin
+	TLS       TLS
+	// TrustedProxies lists the CIDRs (or single IPs) of reverse proxies whose X-Forwarded-For is believed.
+	// Empty means none: the client address is the TCP peer, so a client cannot spoof its IP to slip past a
+	// tenant's IP restriction or the rate limits.
+	TrustedProxies []string
+	BodyLimit      int64 // maximum request body in bytes
+}
+
+// TLS names the certificate and key files; both empty means plain HTTP (behind a terminating proxy).
+type TLS struct {
+	CertFile string
+	KeyFile  string
+}
+
+// Enabled reports whether the server should serve HTTPS itself.
+func (t TLS) Enabled() bool { return t.CertFile != "" }
+
+// Database selects the store.
+type Database struct {
+	Driver string // DriverSQLite, DriverPostgres or DriverMemory
+	DSN    string // SQLite file or Postgres URL; may hold a password, so never log it unredacted
+}
+
+// Database drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+	DriverMemory   = "memory"
+)
+
+// Security holds the cryptographic settings.
+type Security struct {
+	KeyringFile string
+	Argon2      Argon2
+	// MaxConcurrentHashes bounds the password hashes computed at once, so that a flood of logins queues
+	// instead of allocating Argon2's memory without limit.
+	MaxConcurrentHashes int
+}
+
+// Argon2 holds the argon2id cost parameters for new password hashes.
+type Argon2 struct {
+	MemoryKiB uint32
+	Time      uint32
+	Threads   uint8
+}
+
+// Session holds the login session lifetimes.
+type Session struct {
+	IdleTimeout     time.Duration // a session unused this long ends
+	AbsoluteTimeout time.Duration // a session ends this long after login, however busy
+}
+
+// Log configures the process log.
+type Log struct {
+	Level  string // debug, info, warn or error
+	Format string // text or json
+}
+
+// SlogLevel returns the level as a log/slog level. The level has been validated by Load.
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// TrustedProxyPrefixes returns the trusted proxies as prefixes; a single IP becomes a full-length prefix.
+// Entries that do not parse are skipped (Load has already rejected them).
+func (s Server) TrustedProxyPrefixes() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(s.TrustedProxies))
+	for _, p := range s.TrustedProxies {
+		if pfx, err := parseProxy(p); err == nil {
+			out = append(out, pfx)
+		}
+	}
+	return out
+}
+
+// RedactedDSN returns the DSN with any password replaced, for logging. The DSN itself may carry a secret.
+func (d Database) RedactedDSN() string {
+	u, err := url.Parse(d.DSN)
+	if err == nil && u.Scheme != "" && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		return u.String()
+	}
+	if err != nil && strings.Contains(d.DSN, "://") {
+		// Unparseable URL: say nothing of it rather than risk echoing a password.
+		return "(unparseable DSN)"
+	}
+	// libpq key=value form: mask password=…
+	fields := strings.Fields(d.DSN)
+	for i, f := range fields {
+		if strings.HasPrefix(strings.ToLower(f), "password=") {
+			fields[i] = "password=xxxxx"
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
+func parseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
