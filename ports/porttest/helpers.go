@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -151,5 +153,31 @@ func must(t *testing.T, err error, what string) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: unexpected error: %v", what, err)
+	}
+}
+
+// concurrently runs fn(0) … fn(n-1) in n goroutines released together, and waits for all of them. fn may
+// report with t.Error (never t.Fatal, which must run on the test's goroutine).
+func concurrently(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+// errBoom is what the update functions of the suites fail with.
+var errBoom = errors.New("porttest: boom")
+
+// checkIs fails when err is not of kind want.
+func checkIs(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: error = %v, want %v", what, err, want)
 	}
 }

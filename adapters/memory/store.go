@@ -1,0 +1,147 @@
+// Package memory implements every store port in process memory, for tests and for `database.driver:
+// memory`. It keeps the same contract as the SQL stores (the ports/porttest suites run against both), so
+// tests of the domain that use it say something about production.
+//
+// One store-wide mutex serialises every call, which makes each call atomic and InTx serialisable: a
+// transaction holds the mutex from start to end, and the calls made with its context know they already
+// hold it. Values are copied in and out, never aliased, and instants are kept in UTC at microsecond
+// precision, as the SQL stores keep them.
+package memory
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/roumu/roumu/ports"
+)
+
+// Store is the in-memory implementation of ports.TenantStore, AccountStore, ThrottleStore, SessionStore,
+// MFAStore, AuditStore, Transactor and Pinger. Its zero value is not usable; call New.
+type Store struct {
+	mu sync.Mutex
+	st state
+}
+
+var (
+	_ ports.TenantStore   = (*Store)(nil)
+	_ ports.AccountStore  = (*Store)(nil)
+	_ ports.ThrottleStore = (*Store)(nil)
+	_ ports.SessionStore  = (*Store)(nil)
+	_ ports.MFAStore      = (*Store)(nil)
+	_ ports.AuditStore    = (*Store)(nil)
+	_ ports.Transactor    = (*Store)(nil)
+	_ ports.Pinger        = (*Store)(nil)
+)
+
+// state is everything the store holds. Values in its maps are never modified in place (an update stores a
+// new value, and slices inside values are copied on write), so a shallow copy of the maps is a snapshot.
+type state struct {
+	tenants     map[string]ports.TenantRecord  // by ID
+	tenantCodes map[string]string              // code → tenant ID
+	accounts    map[string]ports.AccountRecord // by ID
+	logins      map[loginKey]string            // (tenant ID, login key) → account ID
+	throttle    map[string]ports.ThrottleState // by key
+	sessions    map[string]ports.SessionRecord // by token hash
+	totp        map[owner]ports.TOTPRecord
+	webauthn    map[string]ports.WebAuthnCredentialRecord // by ID
+	credIDs     map[string]string                         // string(CredentialID) → ID
+	recovery    map[owner]map[string]bool                 // hash → used
+	challenges  map[string]ports.ChallengeRecord          // by ID
+	audit       []ports.AuditRecord                       // append-only, by Seq
+}
+
+type loginKey struct{ tenantID, loginKey string }
+
+// owner names an account within its tenant: the key of every tenant-scoped MFA record.
+type owner struct{ tenantID, accountID string }
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{st: state{
+		tenants:     map[string]ports.TenantRecord{},
+		tenantCodes: map[string]string{},
+		accounts:    map[string]ports.AccountRecord{},
+		logins:      map[loginKey]string{},
+		throttle:    map[string]ports.ThrottleState{},
+		sessions:    map[string]ports.SessionRecord{},
+		totp:        map[owner]ports.TOTPRecord{},
+		webauthn:    map[string]ports.WebAuthnCredentialRecord{},
+		credIDs:     map[string]string{},
+		recovery:    map[owner]map[string]bool{},
+		challenges:  map[string]ports.ChallengeRecord{},
+	}}
+}
+
+// snapshot returns a copy of the state that later writes do not affect (see state).
+func (st *state) snapshot() state {
+	return state{
+		tenants:     maps.Clone(st.tenants),
+		tenantCodes: maps.Clone(st.tenantCodes),
+		accounts:    maps.Clone(st.accounts),
+		logins:      maps.Clone(st.logins),
+		throttle:    maps.Clone(st.throttle),
+		sessions:    maps.Clone(st.sessions),
+		totp:        maps.Clone(st.totp),
+		webauthn:    maps.Clone(st.webauthn),
+		credIDs:     maps.Clone(st.credIDs),
+		recovery:    maps.Clone(st.recovery),
+		challenges:  maps.Clone(st.challenges),
+		// The chain is append-only and its records are never modified, so keeping its length is enough:
+		// restoring cuts the slice back.
+		audit: st.audit[:len(st.audit):len(st.audit)],
+	}
+}
+
+// txKey marks a context as running inside a transaction of the store it holds.
+type txKey struct{}
+
+// inTx reports whether ctx belongs to a transaction of s, i.e. whether the caller already holds s.mu.
+func (s *Store) inTx(ctx context.Context) bool {
+	tx, _ := ctx.Value(txKey{}).(*Store)
+	return tx == s
+}
+
+// lock takes the store mutex unless ctx's transaction already holds it, and returns the matching unlock.
+func (s *Store) lock(ctx context.Context) func() {
+	if s.inTx(ctx) {
+		return func() {}
+	}
+	s.mu.Lock()
+	return s.mu.Unlock
+}
+
+// InTx runs fn holding the store for its whole duration, so the transaction is serialisable. When fn
+// returns an error or panics, the state is restored to what it was before. A nested InTx (called with a
+// transaction context) behaves like a savepoint: its failure undoes only its own writes.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if !s.inTx(ctx) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		ctx = context.WithValue(ctx, txKey{}, s)
+	}
+	saved := s.st.snapshot()
+	committed := false
+	defer func() {
+		if !committed {
+			s.st = saved
+		}
+	}()
+	if err := fn(ctx); err != nil {
+		return err
+	}
+	committed = true
+	return nil
+}
+
+// Ping always succeeds: there is nothing to reach.
+func (s *Store) Ping(context.Context) error { return nil }
+
+// norm keeps an instant the way the SQL stores do: UTC, microsecond precision. The zero time stays zero.
+func norm(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
