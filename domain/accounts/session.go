@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
@@ -50,4 +51,11 @@ func newSessionToken() (token, hash string) {
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// SweepSessions deletes the sessions that have ended by now and returns how many; expiry is enforced on every
+// request regardless, this only keeps the table small.
+func (s *Service) SweepSessions(ctx context.Context) (int, error) {
+	now := s.Clock.Now()
+	return s.Sessions.DeleteSessionsBefore(ctx, now.Add(-s.sessions.IdleTimeout), now.Add(-s.sessions.AbsoluteTimeout))
 }

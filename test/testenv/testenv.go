@@ -1,0 +1,112 @@
+// Package testenv wires the domain modules on the in-memory adapters with a fake clock, for tests of the
+// domain and of the whole service ("testers via in-memory adapters").
+package testenv
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roumu/roumu/adapters/memory"
+	"github.com/roumu/roumu/domain/accounts"
+	"github.com/roumu/roumu/domain/audit"
+	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/ports"
+)
+
+// Start is where every test clock starts: a Wednesday morning in Tokyo.
+var Start = time.Date(2026, 4, 1, 9, 0, 0, 0, kernel.Tokyo)
+
+// Env is a wired service on memory stores.
+type Env struct {
+	Clock    *kernel.FakeClock
+	Store    *memory.Store
+	Hasher   *FastHasher
+	Audit    *audit.Log
+	Accounts *accounts.Service
+}
+
+// New wires a fresh environment.
+func New(t testing.TB) *Env {
+	t.Helper()
+	clock := kernel.NewFakeClock(Start)
+	store := memory.New()
+	log := audit.New(store, clock)
+	hasher := &FastHasher{}
+	svc, err := accounts.New(context.Background(), accounts.Deps{
+		Tenants: store, Accounts: store, Throttle: store, Sessions: store, MFA: store, Tx: store,
+		Hasher: hasher, Audit: log, Clock: clock,
+	}, accounts.DefaultSessionPolicy)
+	if err != nil {
+		t.Fatalf("wiring accounts: %v", err)
+	}
+	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc}
+}
+
+// Password is a policy-compliant password used throughout the tests.
+const Password = "Kx7#mq2!zpW9"
+
+// NewPassword is another compliant password, for changes.
+const NewPassword = "Vt4$hr8@LmQ2"
+
+// Tenant creates a tenant with an admin whose password is already their own (the forced change done), and
+// returns the tenant and the admin's full principal.
+func (e *Env) Tenant(t testing.TB, code string) (ports.TenantView, ports.Principal) {
+	t.Helper()
+	ctx := context.Background()
+	tv, admin, err := e.Accounts.CreateTenant(ctx, ports.CreateTenantCommand{Code: code, Name: code + " 株式会社",
+		AdminLogin: "admin", AdminName: "管理 太郎", AdminPassword: Password})
+	if err != nil {
+		t.Fatalf("create tenant %s: %v", code, err)
+	}
+	res, err := e.Accounts.Login(ctx, ports.LoginCommand{Tenant: code, Login: "admin", Password: Password})
+	if err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	p, err := e.Accounts.Authenticate(ctx, res.Token, ports.Source{})
+	if err != nil {
+		t.Fatalf("authenticate: %v", err)
+	}
+	res, err = e.Accounts.ChangePassword(ctx, p, Password, NewPassword)
+	if err != nil {
+		t.Fatalf("first password change: %v", err)
+	}
+	p, err = e.Accounts.Authenticate(ctx, res.Token, ports.Source{})
+	if err != nil || p.Stage != ports.StageFull || p.AccountID != admin.ID {
+		t.Fatalf("admin session after change: %+v %v", p, err)
+	}
+	return tv, p
+}
+
+// FastHasher stands in for argon2id in tests: a salted SHA-256 that keeps tests fast. Cost is the number the
+// hash carries; Verify asks for a rehash when it is below MinCost.
+type FastHasher struct {
+	MinCost int
+}
+
+// Hash implements ports.PasswordHasher.
+func (h *FastHasher) Hash(_ context.Context, password string) (string, error) {
+	salt := kernel.RandomToken(8)
+	cost := string(rune('0' + h.MinCost))
+	return "fast$" + cost + "$" + salt + "$" + digest(salt, password), nil
+}
+
+// Verify implements ports.PasswordHasher.
+func (h *FastHasher) Verify(_ context.Context, encoded, password string) (bool, bool, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 4 || parts[0] != "fast" || len(parts[1]) != 1 {
+		return false, false, errors.New("testenv: malformed hash")
+	}
+	ok := subtle.ConstantTimeCompare([]byte(parts[3]), []byte(digest(parts[2], password))) == 1
+	return ok, ok && int(parts[1][0]-'0') < h.MinCost, nil
+}
+
+func digest(salt, password string) string {
+	sum := sha256.Sum256([]byte(salt + "\x00" + password))
+	return hex.EncodeToString(sum[:])
+}
