@@ -374,3 +374,17 @@ func TestAccountStore(t *testing.T, factory Factory) {
 		checkStored(t, f.s, want)
 	})
 }
+
+// someone creates a tenant with one member (or, with operator, an operator account) and returns the
+// tenant ID ("" for the operator) and the account ID. The suites of stores that keep per-account data
+// use real accounts, so an SQL store is free to keep foreign keys to them.
+func someone(t *testing.T, s Stores, operator bool) (tenantID, accountID string) {
+	t.Helper()
+	if operator {
+		a := createAccount(t, s, newOperator("op-"+newID()[:8]))
+		return "", a.ID
+	}
+	tenant := createTenant(t, s, "t"+newID()[:8])
+	a := createAccount(t, s, newMember(tenant.ID, "m-"+newID()[:8]))
+	return tenant.ID, a.ID
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -181,3 +182,6 @@ func checkIs(t *testing.T, what string, err, want error) {
 		t.Errorf("%s: error = %v, want %v", what, err, want)
 	}
 }
+
+// itoa formats i for messages.
+func itoa(i int) string { return strconv.Itoa(i) }
