@@ -3,8 +3,6 @@ package webauthn_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/roumu/roumu/adapters/webauthn"
 	"github.com/roumu/roumu/ports"
+	"github.com/roumu/roumu/test/virtualkey"
 )
 
 const publicURL = "https://a.example"
@@ -44,32 +43,10 @@ func newFixture(t *testing.T) *fixture {
 		rp:   rp,
 		user: ports.WebAuthnUser{ID: []byte("acc_01HZX3"), Name: "yamada", DisplayName: "山田 太郎"},
 		auth: virtualwebauthn.NewAuthenticator(),
-		key:  newKey(t),
+		key:  virtualkey.New(t),
 	}
 	f.auth.Options.UserHandle = f.user.ID
 	return f
-}
-
-// newKey makes an emulated P-256 credential. virtualwebauthn encodes the public key's coordinates with
-// big.Int.Bytes, which drops leading zero bytes; go-webauthn rightly refuses such a key ("x or y coordinate has
-// invalid length"), which made about one run in 128 fail. Keys with a coordinate starting with 0x00 are skipped.
-func newKey(t *testing.T) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
-		parsed, err := x509.ParsePKCS8PrivateKey(cred.Key.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub, err := parsed.(*ecdsa.PrivateKey).PublicKey.ECDH()
-		if err != nil {
-			t.Fatal(err)
-		}
-		point := pub.Bytes() // 0x04 || X (32 bytes) || Y (32 bytes)
-		if point[1] != 0 && point[33] != 0 {
-			return cred
-		}
-	}
 }
 
 // attest runs the browser side of a registration against options as b and auth.
@@ -309,7 +286,7 @@ func TestLoginRefused(t *testing.T) {
 		return next, old
 	}, "Error validating challenge"}
 	cases["unregistered credential"] = refusal{func(t *testing.T, f *fixture, options, session []byte) ([]byte, []byte) {
-		f.key = newKey(t)
+		f.key = virtualkey.New(t)
 		parsed, err := virtualwebauthn.ParseAssertionOptions(string(options))
 		if err != nil {
 			t.Fatal(err)
