@@ -50,7 +50,11 @@ type LoginResult struct {
 	Token     string
 	Stage     string
 	ExpiresAt time.Time
+	Notice    string // something the person must be told, e.g. NoticeRecoveryCodeUsed
 }
+
+// NoticeRecoveryCodeUsed tells that a recovery code was spent: the person should enrol a new factor.
+const NoticeRecoveryCodeUsed = "recovery_code_used"
 
 // CreateTenantCommand creates a tenant with its first admin.
 type CreateTenantCommand struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/roumu/roumu/ports"
@@ -306,49 +307,13 @@ func (s *Service) Logout(ctx context.Context, token string, src ports.Source) er
 
 // ChangePassword implements ports.Accounts.
 func (s *Service) ChangePassword(ctx context.Context, p ports.Principal, current, next string) (ports.LoginResult, error) {
-	if p.Stage != ports.StageFull && p.Stage != ports.StagePasswordChange {
-		return ports.LoginResult{}, forbidden()
-	}
-	acct, err := s.Accounts.AccountByID(ctx, p.TenantID, p.AccountID)
+	audit := event(p, "auth.password_change", "account:"+p.AccountID)
+	c, err := s.reauthenticate(ctx, p, current, audit, ports.StageFull, ports.StagePasswordChange)
 	if err != nil {
 		return ports.LoginResult{}, err
 	}
-	var tenant ports.TenantRecord
-	if acct.Kind == ports.KindMember {
-		if tenant, err = s.Tenants.TenantByID(ctx, acct.TenantID); err != nil {
-			return ports.LoginResult{}, err
-		}
-	}
-	key := throttleKey(acct.Kind, tenant.Code, acct.LoginKey)
-	now := s.Clock.Now()
-	audit := event(p, "auth.password_change", "account:"+acct.ID)
-	state, err := s.Throttle.Throttle(ctx, key)
-	if err != nil {
-		return ports.LoginResult{}, err
-	}
-	if retry := s.lockout.RetryAfter(state, now); retry > 0 {
-		return ports.LoginResult{}, lockedError(retry)
-	}
+	acct, tenant := c.acct, c.tenant
 	current, next = normalizePassword(current), normalizePassword(next)
-	match := false
-	if len(current) <= passwordMaxBytes {
-		if match, _, err = s.Hasher.Verify(ctx, acct.PasswordHash, current); err != nil {
-			return ports.LoginResult{}, err
-		}
-	}
-	if !match {
-		retry, err := s.countFailure(ctx, key, audit)
-		switch {
-		case err != nil:
-			return ports.LoginResult{}, err
-		case retry > 0:
-			return ports.LoginResult{}, lockedError(retry)
-		}
-		return ports.LoginResult{}, ports.Invalid("current_password_incorrect",
-			"The current password is incorrect.", "現在のパスワードが正しくありません。",
-			ports.FieldError{Field: "current_password", Code: "incorrect",
-				MessageEN: "is incorrect", MessageJA: "正しくありません"})
-	}
 	fields := CheckPassword("new_password", next, PasswordContext{Login: acct.Login, Name: acct.Name,
 		TenantCode: tenant.Code, TenantName: tenant.Name})
 	if next == current {
@@ -359,9 +324,6 @@ func (s *Service) ChangePassword(ctx context.Context, p ports.Principal, current
 		return ports.LoginResult{}, passwordPolicyError(fields)
 	}
 	if acct, err = s.setPassword(ctx, acct, next, false); err != nil {
-		return ports.LoginResult{}, err
-	}
-	if err := s.Throttle.ResetThrottle(ctx, key); err != nil {
 		return ports.LoginResult{}, err
 	}
 	if _, err := s.Sessions.DeleteAccountSessions(ctx, acct.ID, ""); err != nil {
@@ -414,4 +376,74 @@ func mergeDetail(a, b map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// caller is the account behind a principal, with its tenant (zero for operators) and lockout key.
+type caller struct {
+	acct   ports.AccountRecord
+	tenant ports.TenantRecord
+	key    string
+}
+
+// loadCaller loads the principal's account when its session stage is one of stages.
+func (s *Service) loadCaller(ctx context.Context, p ports.Principal, stages ...string) (caller, error) {
+	if !slices.Contains(stages, p.Stage) {
+		return caller{}, forbidden()
+	}
+	var c caller
+	var err error
+	if c.acct, err = s.Accounts.AccountByID(ctx, p.TenantID, p.AccountID); err != nil {
+		return c, err
+	}
+	if c.acct.Kind == ports.KindMember {
+		if c.tenant, err = s.Tenants.TenantByID(ctx, c.acct.TenantID); err != nil {
+			return c, err
+		}
+	}
+	c.key = throttleKey(c.acct.Kind, c.tenant.Code, c.acct.LoginKey)
+	return c, nil
+}
+
+// checkNotLocked refuses everything while the caller's login identifier is locked.
+func (s *Service) checkNotLocked(ctx context.Context, key string) error {
+	state, err := s.Throttle.Throttle(ctx, key)
+	if err != nil {
+		return err
+	}
+	if retry := s.lockout.RetryAfter(state, s.Clock.Now()); retry > 0 {
+		return lockedError(retry)
+	}
+	return nil
+}
+
+// reauthenticate checks the caller's current password before a sensitive change. A wrong password counts
+// toward the lockout like a failed login, so re-authentication cannot be used to guess passwords.
+func (s *Service) reauthenticate(ctx context.Context, p ports.Principal, password string, audit ports.AuditEvent, stages ...string) (caller, error) {
+	c, err := s.loadCaller(ctx, p, stages...)
+	if err != nil {
+		return c, err
+	}
+	if err := s.checkNotLocked(ctx, c.key); err != nil {
+		return c, err
+	}
+	password = normalizePassword(password)
+	match := false
+	if len(password) <= passwordMaxBytes {
+		if match, _, err = s.Hasher.Verify(ctx, c.acct.PasswordHash, password); err != nil {
+			return c, err
+		}
+	}
+	if match {
+		return c, s.Throttle.ResetThrottle(ctx, c.key)
+	}
+	retry, err := s.countFailure(ctx, c.key, audit)
+	switch {
+	case err != nil:
+		return c, err
+	case retry > 0:
+		return c, lockedError(retry)
+	}
+	return c, ports.Invalid("current_password_incorrect", "The current password is incorrect.",
+		"現在のパスワードが正しくありません。", ports.FieldError{Field: "current_password", Code: "incorrect",
+			MessageEN: "is incorrect", MessageJA: "正しくありません"})
 }

@@ -20,6 +20,9 @@ type Deps struct {
 	Hasher   ports.PasswordHasher
 	Audit    ports.AuditLog
 	Clock    ports.Clock
+	Cipher   ports.Cipher // seals TOTP secrets at rest
+	TOTP     ports.TOTPGenerator
+	WebAuthn ports.WebAuthn
 }
 
 // Service implements ports.Accounts.
