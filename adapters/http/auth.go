@@ -1,0 +1,231 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roumu/roumu/ports"
+)
+
+// gate names the session stages a route admits. A login that still owes a step (a password change, a second
+// factor, an MFA enrolment) gets a restricted session; the gate keeps it to the routes of that step.
+type gate []string
+
+var (
+	gateAny      = gate{ports.StageFull, ports.StagePasswordChange, ports.StageMFA, ports.StageMFAEnrol}
+	gateFull     = gate{ports.StageFull}
+	gateSelf     = gate{ports.StageFull, ports.StagePasswordChange, ports.StageMFAEnrol} // one's own account
+	gatePassword = gate{ports.StageFull, ports.StagePasswordChange}
+	gateMFA      = gate{ports.StageMFA}
+)
+
+func (g gate) admits(stage string) bool { return slices.Contains(g, stage) }
+
+// pendingStep is the API's answer to a session used outside its gate: the code tells the client which step
+// is pending.
+func pendingStep(stage string) *problemError {
+	switch stage {
+	case ports.StagePasswordChange:
+		return newProblem(http.StatusForbidden, "password_change_required",
+			"Change your password before continuing.", "続行する前にパスワードを変更してください。")
+	case ports.StageMFA:
+		return newProblem(http.StatusForbidden, "mfa_required",
+			"Complete the second authentication step first.", "先に2段階認証を完了してください。")
+	case ports.StageMFAEnrol:
+		return newProblem(http.StatusForbidden, "mfa_enrolment_required",
+			"Register a second factor before continuing.", "続行する前に2段階認証を設定してください。")
+	}
+	return errForbidden
+}
+
+// stagePage is where a page session that owes a step is sent.
+func stagePage(p ports.Principal) string {
+	switch p.Stage {
+	case ports.StagePasswordChange, ports.StageMFAEnrol:
+		return "/settings/security"
+	case ports.StageMFA:
+		return "/login/mfa"
+	}
+	if p.Kind == ports.KindOperator {
+		return "/ops"
+	}
+	return "/"
+}
+
+const (
+	keyPrincipal = "roumu.principal"
+	keyToken     = "roumu.token"
+	maxTokenLen  = 512
+)
+
+func principalOf(c echo.Context) ports.Principal {
+	p, _ := c.Get(keyPrincipal).(ports.Principal)
+	return p
+}
+
+func tokenOf(c echo.Context) string {
+	t, _ := c.Get(keyToken).(string)
+	return t
+}
+
+// bearer authenticates an API request by its Authorization header (cookies are never read on the API, which
+// is why it needs no CSRF protection) and admits it when its stage passes g and it holds every role.
+func (s *Server) bearer(g gate, roles ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+			if !ok {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="roumu"`)
+				return errNoCredentials
+			}
+			p, err := s.accounts.Authenticate(c.Request().Context(), token, source(c))
+			if err != nil {
+				if errors.Is(err, ports.ErrUnauthenticated) {
+					c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="roumu", error="invalid_token"`)
+				}
+				return err
+			}
+			if !g.admits(p.Stage) {
+				return pendingStep(p.Stage)
+			}
+			if !hasRoles(p, roles) {
+				return errForbidden
+			}
+			c.Set(keyPrincipal, p)
+			c.Set(keyToken, token)
+			return next(c)
+		}
+	}
+}
+
+// bearerToken extracts the token of "Bearer <token>"; a token is at most maxTokenLen visible ASCII characters,
+// so nothing odd reaches the token lookup.
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !plainToken(token) {
+		return "", false
+	}
+	return token, true
+}
+
+func plainToken(t string) bool {
+	if t == "" || len(t) > maxTokenLen {
+		return false
+	}
+	for i := range len(t) {
+		if t[i] < 0x21 || t[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func hasRoles(p ports.Principal, roles []string) bool {
+	for _, r := range roles {
+		if !p.HasRole(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// area is the part of the site a page belongs to: tenant members and provider operators log in separately.
+type area int
+
+const (
+	memberArea area = iota
+	opsArea
+	anyArea
+)
+
+func (a area) admits(kind string) bool {
+	switch a {
+	case memberArea:
+		return kind == ports.KindMember
+	case opsArea:
+		return kind == ports.KindOperator
+	}
+	return true
+}
+
+// loginPath is the login form for a page path: the operators' one for /ops pages.
+func loginPath(path string) string {
+	if path == "/ops" || strings.HasPrefix(path, "/ops/") {
+		return "/ops/login"
+	}
+	return "/login"
+}
+
+// session authenticates a page request by its session cookie. Without a valid session, or in the wrong area,
+// the browser is sent to the login form; a session that owes a step is sent to that step's page.
+func (s *Server) session(a area, g gate, roles ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			login := loginPath(c.Request().URL.Path)
+			ck, err := c.Cookie(s.sessionCookie())
+			if err != nil || !plainToken(ck.Value) {
+				return c.Redirect(http.StatusSeeOther, login)
+			}
+			p, err := s.accounts.Authenticate(c.Request().Context(), ck.Value, source(c))
+			if errors.Is(err, ports.ErrUnauthenticated) {
+				s.clearSessionCookie(c)
+				return c.Redirect(http.StatusSeeOther, login)
+			}
+			if err != nil {
+				return err
+			}
+			if !a.admits(p.Kind) {
+				return c.Redirect(http.StatusSeeOther, login)
+			}
+			if !g.admits(p.Stage) {
+				return c.Redirect(http.StatusSeeOther, stagePage(p))
+			}
+			if !hasRoles(p, roles) {
+				return errForbidden
+			}
+			c.Set(keyPrincipal, p)
+			c.Set(keyToken, ck.Value)
+			return next(c)
+		}
+	}
+}
+
+// cookieName applies the __Host- prefix over https: the browser then insists on Secure, Path=/ and no Domain,
+// so a sibling subdomain cannot plant or shadow the cookie.
+func (s *Server) cookieName(base string) string {
+	if s.https {
+		return "__Host-" + base
+	}
+	return base
+}
+
+func (s *Server) sessionCookie() string { return s.cookieName("roumu_session") }
+
+// setCookie writes one of the service's cookies; maxAge < 0 deletes it.
+func (s *Server) setCookie(c echo.Context, name, value string, expires time.Time, maxAge int, same http.SameSite) {
+	c.SetCookie(&http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		Expires:  expires,
+		MaxAge:   maxAge,
+		Secure:   s.https,
+		HttpOnly: true,
+		SameSite: same,
+	})
+}
+
+// setSessionCookie stores a page session. SameSite=Lax keeps the session on top-level navigation from a
+// link (a mail from HR) while the CSRF token guards the forms.
+func (s *Server) setSessionCookie(c echo.Context, token string, expires time.Time) {
+	s.setCookie(c, s.sessionCookie(), token, expires.UTC(), 0, http.SameSiteLaxMode)
+}
+
+func (s *Server) clearSessionCookie(c echo.Context) {
+	s.setCookie(c, s.sessionCookie(), "", time.Unix(0, 0), -1, http.SameSiteLaxMode)
+}

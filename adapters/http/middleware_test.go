@@ -1,0 +1,268 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	web "github.com/roumu/roumu/adapters/http"
+)
+
+func TestSecurityHeaders(t *testing.T) {
+	plain := newDefault(t)
+	tls := newHarness(t, web.Config{PublicURL: "https://roumu.example.jp"})
+	requests := []request{
+		{method: "GET", path: "/login"},
+		{method: "GET", path: "/api/v1/me", token: tokAdmin},
+		{method: "GET", path: "/api/v1/me"},                  // 401
+		{method: "GET", path: "/api/v1/nope"},                // 404
+		{method: "GET", path: "/api/v1/me", token: tokPanic}, // 500 after a panic
+		{method: "GET", path: "/healthz"},
+		{method: "GET", path: "/static/roumu.css"},
+	}
+	for _, h := range []*harness{plain, tls} {
+		for _, r := range requests {
+			rec := h.do(r)
+			hd := rec.Header()
+			csp := hd.Get("Content-Security-Policy")
+			for _, d := range []string{"default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'", "script-src 'self'"} {
+				if !strings.Contains(csp, d) {
+					t.Errorf("%s: CSP %q lacks %q", r.path, csp, d)
+				}
+			}
+			if strings.Contains(csp, "unsafe-inline") {
+				t.Errorf("CSP allows inline code: %q", csp)
+			}
+			if hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("X-Frame-Options") != "DENY" || hd.Get("Referrer-Policy") != "no-referrer" {
+				t.Errorf("%s: headers %v", r.path, hd)
+			}
+			if hd.Get("X-Request-Id") == "" {
+				t.Errorf("%s: no X-Request-Id", r.path)
+			}
+			if r.path != "/static/roumu.css" && hd.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s: Cache-Control %q", r.path, hd.Get("Cache-Control"))
+			}
+			hsts := hd.Get("Strict-Transport-Security")
+			if (h == tls) != (hsts != "") {
+				t.Errorf("%s: HSTS %q over https=%v", r.path, hsts, h == tls)
+			}
+		}
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	h := newDefault(t)
+	rec := h.do(request{method: "GET", path: "/healthz"})
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(rec.Header().Get("X-Request-Id")) {
+		t.Fatalf("generated id %q", rec.Header().Get("X-Request-Id"))
+	}
+	rec = h.do(request{method: "GET", path: "/healthz", header: http.Header{"X-Request-Id": {"lb-1234.abcd:5"}}})
+	if rec.Header().Get("X-Request-Id") != "lb-1234.abcd:5" {
+		t.Fatalf("sane inbound id not kept: %q", rec.Header().Get("X-Request-Id"))
+	}
+	for _, bad := range []string{"<script>", strings.Repeat("a", 65), "a b", "ｉｄ", `"quoted"`} {
+		rec = h.do(request{method: "GET", path: "/healthz", header: http.Header{"X-Request-Id": {bad}}})
+		if got := rec.Header().Get("X-Request-Id"); got == bad || len(got) != 32 {
+			t.Errorf("inbound id %q gave %q", bad, got)
+		}
+	}
+}
+
+// TestClientIP: X-Forwarded-For counts only when the peer is a configured proxy, and then only the
+// configured ranges are skipped; loopback and private peers are not trusted by default.
+func TestClientIP(t *testing.T) {
+	direct := newDefault(t)
+	proxied := newHarness(t, web.Config{TrustedProxies: []string{"10.0.0.0/8", "2001:db8::1"}})
+	cases := []struct {
+		name   string
+		h      *harness
+		remote string
+		xff    []string
+		want   string
+	}{
+		{"no proxies configured: header ignored", direct, "203.0.113.5:1000", []string{"198.51.100.7"}, "203.0.113.5"},
+		{"no proxies configured, loopback peer", direct, "127.0.0.1:1000", []string{"198.51.100.7"}, "127.0.0.1"},
+		{"trusted proxy", proxied, "10.1.2.3:1000", []string{"198.51.100.7"}, "198.51.100.7"},
+		{"trusted proxy, spoofed left part", proxied, "10.1.2.3:1000", []string{"1.2.3.4, 198.51.100.7"}, "198.51.100.7"},
+		{"trusted proxy chain", proxied, "10.1.2.3:1000", []string{"198.51.100.7, 10.9.9.9"}, "198.51.100.7"},
+		{"trusted IPv6 proxy", proxied, "[2001:db8::1]:1000", []string{"198.51.100.7"}, "198.51.100.7"},
+		{"untrusted peer forging the header", proxied, "203.0.113.5:1000", []string{"10.0.0.1"}, "203.0.113.5"},
+		{"private peer not configured", proxied, "192.168.1.10:1000", []string{"198.51.100.7"}, "192.168.1.10"},
+		{"loopback peer not configured", proxied, "127.0.0.1:1000", []string{"198.51.100.7"}, "127.0.0.1"},
+		{"garbage in the header", proxied, "10.1.2.3:1000", []string{"not-an-ip"}, "10.1.2.3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := c.h.do(request{method: "POST", path: "/api/v1/auth/login", remote: c.remote,
+				header: http.Header{"X-Forwarded-For": c.xff}, body: strings.NewReader(loginBody(tenantCode, "admin", "x")), contentType: "application/json"})
+			if rec.Code != http.StatusUnauthorized {
+				t.Fatalf("status %d", rec.Code)
+			}
+			if got := c.h.fake.source().IP; got != c.want {
+				t.Fatalf("client IP %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	f := newFake()
+	for name, cfg := range map[string]web.Config{
+		"bad proxy":        {TrustedProxies: []string{"10.0.0.0/33"}},
+		"hostname proxy":   {TrustedProxies: []string{"proxy.local"}},
+		"bad public URL":   {PublicURL: "ftp://x"},
+		"relative URL":     {PublicURL: "/app"},
+		"cert without key": {TLSCertFile: "cert.pem"},
+	} {
+		if _, err := web.New(cfg, web.Deps{Accounts: f}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := web.New(web.Config{}, web.Deps{}); err == nil {
+		t.Error("no Accounts port accepted")
+	}
+}
+
+func TestRecoverAndAccessLog(t *testing.T) {
+	h := newDefault(t)
+	rec := h.api("GET", "/api/v1/me", tokPanic, "")
+	mustProblem(t, rec, http.StatusInternalServerError, "internal_error")
+	if strings.Contains(rec.Body.String(), "secret-panic-detail") {
+		t.Fatal("panic text reached the client")
+	}
+	logs := h.logs.String()
+	if !strings.Contains(logs, "panic in handler") || !strings.Contains(logs, "secret-panic-detail") {
+		t.Fatalf("panic not logged: %s", logs)
+	}
+
+	h = newDefault(t)
+	h.do(request{method: "POST", path: "/api/v1/auth/login?token=query-secret", remote: "198.51.100.9:5555",
+		header:      http.Header{"Cookie": {"roumu_session=cookie-secret"}, "X-Request-Id": {"req-42"}},
+		contentType: "application/json", body: strings.NewReader(loginBody(tenantCode, "admin", goodPassword))})
+	h.api("GET", "/api/v1/me", tokAdmin, "")
+	logs = h.logs.String()
+	for _, want := range []string{`"method":"POST"`, `"path":"/api/v1/auth/login"`, `"route":"/api/v1/auth/login"`, `"status":200`,
+		`"request_id":"req-42"`, `"client_ip":"198.51.100.9"`, `"duration":`, `"status":200`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("access log lacks %s: %s", want, logs)
+		}
+	}
+	for _, secret := range []string{"query-secret", "cookie-secret", goodPassword, tokAdmin, "tok-new-", "Bearer"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log contains %q: %s", secret, logs)
+		}
+	}
+}
+
+type pinger func(ctx context.Context) error
+
+func (p pinger) Ping(ctx context.Context) error { return p(ctx) }
+
+func TestOperationsEndpoints(t *testing.T) {
+	h := newDefault(t)
+	rec := h.do(request{method: "GET", path: "/healthz"})
+	if rec.Code != http.StatusOK || rec.Body.String() != "ok" {
+		t.Fatalf("healthz %d %q", rec.Code, rec.Body)
+	}
+	if rec := h.do(request{method: "GET", path: "/readyz"}); rec.Code != http.StatusOK {
+		t.Fatalf("readyz without a pinger: %d", rec.Code)
+	}
+
+	var down error
+	ready := newHarness(t, web.Config{ReadyTimeout: 50 * time.Millisecond}, func(d *web.Deps) {
+		d.Ready = pinger(func(ctx context.Context) error {
+			if down != nil {
+				return down
+			}
+			return nil
+		})
+	})
+	if rec := ready.do(request{method: "GET", path: "/readyz"}); rec.Code != http.StatusOK || rec.Body.String() != "ok" {
+		t.Fatalf("readyz up: %d %s", rec.Code, rec.Body)
+	}
+	down = errors.New("dial tcp db:5432: password authentication failed")
+	rec = ready.do(request{method: "GET", path: "/readyz"})
+	mustProblem(t, rec, http.StatusServiceUnavailable, "not_ready")
+	if strings.Contains(rec.Body.String(), "5432") {
+		t.Fatal("ping error text reached the client")
+	}
+
+	slow := newHarness(t, web.Config{ReadyTimeout: 50 * time.Millisecond}, func(d *web.Deps) {
+		d.Ready = pinger(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+	})
+	start := time.Now()
+	mustProblem(t, slow.do(request{method: "GET", path: "/readyz"}), http.StatusServiceUnavailable, "not_ready")
+	if time.Since(start) > 2*time.Second {
+		t.Fatal("readyz waited past its timeout")
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	h := newHarness(t, web.Config{Version: "1.2.3"})
+	h.do(request{method: "GET", path: "/healthz"})
+	h.do(request{method: "GET", path: "/healthz"})
+	h.api("GET", "/api/v1/accounts/acc-hanako", tokAdmin, "")
+	h.do(request{method: "GET", path: "/wp-admin/" + strings.Repeat("x", 40)})
+	h.do(request{method: "BREW", path: "/healthz"})
+	rec := h.do(request{method: "GET", path: "/metrics"})
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
+		t.Fatalf("metrics %d %v", rec.Code, rec.Header())
+	}
+	body := rec.Body.String()
+	for _, want := range []string{
+		`# TYPE roumu_http_requests_total counter`,
+		`roumu_http_requests_total{method="GET",route="/healthz",status="200"} 2`,
+		`roumu_http_requests_total{method="GET",route="/api/v1/accounts/:id",status="200"} 1`,
+		`roumu_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`roumu_http_requests_total{method="OTHER",route="/healthz",status="405"} 1`,
+		`# TYPE roumu_http_request_duration_seconds histogram`,
+		`roumu_http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="+Inf"} 2`,
+		`roumu_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 2`,
+		`roumu_build_info{version="1.2.3"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "wp-admin") || strings.Contains(body, "acc-hanako") {
+		t.Error("raw paths in metric labels")
+	}
+	// another server has its own registry
+	if other := newDefault(t).do(request{method: "GET", path: "/metrics"}); strings.Contains(other.Body.String(), `route="/healthz"`) {
+		t.Error("metrics shared between servers")
+	}
+}
+
+// TestRoutes pins the route table (other tests, e.g. an OpenAPI check, enumerate it the same way).
+func TestRoutes(t *testing.T) {
+	h := newDefault(t)
+	var got []string
+	for _, r := range h.srv.Echo().Routes() {
+		if r.Method != echo.RouteNotFound {
+			got = append(got, r.Method+" "+r.Path)
+		}
+	}
+	want := []string{
+		"GET /healthz", "GET /readyz", "GET /metrics", "GET /static/*",
+		"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/ops/auth/login",
+		"GET /api/v1/me", "POST /api/v1/me/password",
+		"GET /api/v1/accounts", "POST /api/v1/accounts", "GET /api/v1/accounts/:id", "PATCH /api/v1/accounts/:id",
+		"POST /api/v1/accounts/:id/unlock", "POST /api/v1/accounts/:id/disable",
+		"GET /login", "POST /login", "POST /logout", "GET /login/mfa", "GET /",
+		"GET /settings/security", "POST /settings/security",
+		"GET /admin/accounts", "POST /admin/accounts", "POST /admin/accounts/:id/unlock", "POST /admin/accounts/:id/disable",
+		"GET /ops/login", "POST /ops/login", "GET /ops",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("routes\n got %v\nwant %v", got, want)
+	}
+}

@@ -1,0 +1,371 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roumu/roumu/ports"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// pageNames are the templates in templates/, each parsed together with layout.html.
+var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "ops", "error"}
+
+type pages struct{ t map[string]*template.Template }
+
+// jst is Japan Standard Time; Japan has no daylight saving, so a fixed zone is exact and needs no tzdata.
+var jst = time.FixedZone("JST", 9*60*60)
+
+var pageFuncs = template.FuncMap{
+	"roleLabel": roleLabel,
+	"jst":       func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
+	"invalid": func(m *message, field string) bool {
+		if m == nil {
+			return false
+		}
+		for _, f := range m.Fields {
+			if f.Field == field {
+				return true
+			}
+		}
+		return false
+	},
+}
+
+func loadPages() (*pages, error) {
+	p := &pages{t: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: parsing template %s: %w", name, err)
+		}
+		p.t[name] = t
+	}
+	return p, nil
+}
+
+// view is what every page template receives; each page uses the fields it needs.
+type view struct {
+	Title     string
+	CSRF      string
+	RequestID string
+	Version   string
+	User      *ports.Principal
+	Ops       bool              // the operators' login form and navigation
+	Notice    *message          // a success message
+	Error     *message          // what went wrong, with one entry per field
+	Form      map[string]string // values typed in, kept when a form is shown again (never passwords)
+	Stage     string
+
+	Account  ports.AccountView
+	Tenant   ports.TenantView
+	Accounts []ports.AccountView
+	Roles    []roleOption
+	Created  *created
+	Status   int
+}
+
+// message is a bilingual message, Japanese first.
+type message struct {
+	JA, EN string
+	Fields []fieldMessage
+}
+
+type fieldMessage struct {
+	Field            string
+	LabelJA, LabelEN string
+	JA, EN           string
+}
+
+type roleOption struct {
+	Value, Label string
+	Checked      bool
+}
+
+type created struct{ Login, Password string }
+
+// fieldLabels names the form fields in both languages, for the error lists.
+var fieldLabels = map[string][2]string{
+	"tenant":               {"企業コード", "Company code"},
+	"login":                {"ログインID", "Login ID"},
+	"password":             {"パスワード", "Password"},
+	"current_password":     {"現在のパスワード", "Current password"},
+	"new_password":         {"新しいパスワード", "New password"},
+	"new_password_confirm": {"新しいパスワード（確認）", "Confirm new password"},
+	"name":                 {"氏名", "Name"},
+	"roles":                {"権限", "Roles"},
+}
+
+var roleLabels = map[string]string{
+	ports.RoleAdmin:    "管理者 / Administrator",
+	ports.RoleHR:       "人事担当 / HR",
+	ports.RoleEmployee: "従業員 / Employee",
+}
+
+func roleLabel(role string) string {
+	if l, ok := roleLabels[role]; ok {
+		return l
+	}
+	return role
+}
+
+func messageOf(p *problemError) *message {
+	m := &message{JA: p.ja, EN: p.en}
+	for _, f := range p.fields {
+		l, ok := fieldLabels[f.Field]
+		if !ok {
+			l = [2]string{f.Field, f.Field}
+		}
+		m.Fields = append(m.Fields, fieldMessage{Field: f.Field, LabelJA: l[0], LabelEN: l[1], JA: f.MessageJA, EN: f.MessageEN})
+	}
+	return m
+}
+
+// render executes a page into a buffer first, so a template error becomes a clean 500 instead of half a page.
+func (s *Server) render(c echo.Context, status int, name string, v *view) error {
+	v.CSRF = csrfOf(c)
+	v.RequestID = requestIDOf(c)
+	v.Version = s.cfg.Version
+	if p, ok := c.Get(keyPrincipal).(ports.Principal); ok {
+		v.User = &p
+		v.Stage = p.Stage
+	}
+	var buf bytes.Buffer
+	if err := s.pages.t[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func (s *Server) renderError(c echo.Context, p *problemError) error {
+	err := s.render(c, p.status, "error", &view{Title: "エラー / Error " + strconv.Itoa(p.status), Error: messageOf(p), Status: p.status})
+	if err != nil {
+		return c.String(p.status, p.ja+"\n"+p.en+"\n")
+	}
+	return nil
+}
+
+// formFailure turns a port error into the status and message of a form shown again; errors the user cannot
+// act on (internal ones) are returned for the error page instead.
+func formFailure(c echo.Context, err error) (int, *message, error) {
+	p, internal := toProblem(err)
+	if internal {
+		return 0, nil, err
+	}
+	setRetryAfter(c, p)
+	return p.status, messageOf(p), nil
+}
+
+// kept returns a typed value for showing again, cut short so a hostile form cannot make the page huge.
+func kept(v string) string {
+	if len(v) <= 256 {
+		return v
+	}
+	v = v[:256]
+	for !utf8.ValidString(v) {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "login", &view{Title: "ログイン / Log in"})
+}
+
+func (s *Server) opsLoginPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "login", &view{Title: "運用者ログイン / Operator login", Ops: true})
+}
+
+func (s *Server) loginSubmit(c echo.Context) error { return s.submitLogin(c, false) }
+
+func (s *Server) opsLoginSubmit(c echo.Context) error { return s.submitLogin(c, true) }
+
+// submitLogin handles both login forms. On failure the form comes back with the tenant and login as typed,
+// never the password.
+func (s *Server) submitLogin(c echo.Context, ops bool) error {
+	ctx := c.Request().Context()
+	f := c.Request().PostForm
+	cmd := ports.LoginCommand{Tenant: f.Get("tenant"), Login: f.Get("login"), Password: f.Get("password"), Source: source(c)}
+	login, kind, title := s.accounts.Login, ports.KindMember, "ログイン / Log in"
+	if ops {
+		login, kind, title = s.accounts.OperatorLogin, ports.KindOperator, "運用者ログイン / Operator login"
+		cmd.Tenant = ""
+	}
+	res, err := login(ctx, cmd)
+	if err != nil {
+		status, msg, err := formFailure(c, err)
+		if err != nil {
+			return err
+		}
+		return s.render(c, status, "login", &view{Title: title, Ops: ops, Error: msg,
+			Form: map[string]string{"tenant": kept(cmd.Tenant), "login": kept(cmd.Login)}})
+	}
+	// The session the browser had before ends here, so a cookie planted before the login is worth nothing.
+	if ck, err := c.Cookie(s.sessionCookie()); err == nil && plainToken(ck.Value) {
+		s.endSession(c, ck.Value)
+	}
+	s.setSessionCookie(c, res.Token, res.ExpiresAt)
+	s.rotateCSRF(c)
+	return c.Redirect(http.StatusSeeOther, stagePage(ports.Principal{Kind: kind, Stage: res.Stage}))
+}
+
+// endSession logs a session out, best effort: an already expired one is fine, anything else is logged.
+func (s *Server) endSession(c echo.Context, token string) {
+	err := s.accounts.Logout(c.Request().Context(), token, source(c))
+	if err != nil && !errors.Is(err, ports.ErrUnauthenticated) {
+		s.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "logout failed",
+			slog.String("request_id", requestIDOf(c)), slog.String("error", err.Error()))
+	}
+}
+
+// logout needs no valid session: whatever the cookie holds is ended and the cookie removed.
+func (s *Server) logout(c echo.Context) error {
+	if ck, err := c.Cookie(s.sessionCookie()); err == nil && plainToken(ck.Value) {
+		s.endSession(c, ck.Value)
+	}
+	s.clearSessionCookie(c)
+	target := "/login"
+	if c.Request().PostForm.Get("area") == "ops" {
+		target = "/ops/login"
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+func (s *Server) mfaPlaceholder(c echo.Context) error {
+	return s.render(c, http.StatusOK, "mfa", &view{Title: "2段階認証 / Two-step verification"})
+}
+
+func (s *Server) dashboard(c echo.Context) error {
+	a, t, err := s.accounts.Me(c.Request().Context(), principalOf(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "dashboard", &view{Title: "ダッシュボード / Dashboard", Account: a, Tenant: t})
+}
+
+func (s *Server) opsDashboard(c echo.Context) error {
+	return s.render(c, http.StatusOK, "ops", &view{Title: "運用管理 / Operations", Ops: true})
+}
+
+const securityTitle = "セキュリティ設定 / Security settings"
+
+func (s *Server) securityPage(c echo.Context) error {
+	v := &view{Title: securityTitle}
+	if c.QueryParam("changed") == "1" {
+		v.Notice = &message{JA: "パスワードを変更しました。", EN: "Your password has been changed."}
+	}
+	return s.render(c, http.StatusOK, "security", v)
+}
+
+// securitySubmit changes the password. The change ends every session of the account, this one included, so
+// the new session replaces the cookie.
+func (s *Server) securitySubmit(c echo.Context) error {
+	p := principalOf(c)
+	f := c.Request().PostForm
+	current, next := f.Get("current_password"), f.Get("new_password")
+	if next != f.Get("new_password_confirm") {
+		mismatch := newProblem(http.StatusUnprocessableEntity, "password_mismatch",
+			"The new passwords do not match.", "新しいパスワードが一致しません。")
+		mismatch.fields = []ports.FieldError{{Field: "new_password_confirm", Code: "mismatch",
+			MessageEN: "does not match the new password", MessageJA: "新しいパスワードと一致しません"}}
+		return s.render(c, mismatch.status, "security", &view{Title: securityTitle, Error: messageOf(mismatch)})
+	}
+	res, err := s.accounts.ChangePassword(c.Request().Context(), p, current, next)
+	if err != nil {
+		status, msg, err := formFailure(c, err)
+		if err != nil {
+			return err
+		}
+		return s.render(c, status, "security", &view{Title: securityTitle, Error: msg})
+	}
+	s.setSessionCookie(c, res.Token, res.ExpiresAt)
+	return c.Redirect(http.StatusSeeOther, "/settings/security?changed=1")
+}
+
+const accountsTitle = "アカウント管理 / Accounts"
+
+// roleOptions lists the role checkboxes, ticking the given roles.
+func roleOptions(checked []string) []roleOption {
+	var opts []roleOption
+	for _, r := range []string{ports.RoleAdmin, ports.RoleHR, ports.RoleEmployee} {
+		opt := roleOption{Value: r, Label: roleLabel(r)}
+		for _, c := range checked {
+			opt.Checked = opt.Checked || c == r
+		}
+		opts = append(opts, opt)
+	}
+	return opts
+}
+
+// accountsPage shows the list and the create form; v carries what the caller adds (a message, a new account).
+func (s *Server) accountsPage(c echo.Context, status int, v *view) error {
+	list, err := s.accounts.ListAccounts(c.Request().Context(), principalOf(c))
+	if err != nil {
+		return err
+	}
+	v.Title, v.Accounts = accountsTitle, list
+	if v.Roles == nil {
+		v.Roles = roleOptions([]string{ports.RoleEmployee})
+	}
+	return s.render(c, status, "accounts", v)
+}
+
+func (s *Server) adminAccounts(c echo.Context) error {
+	return s.accountsPage(c, http.StatusOK, &view{})
+}
+
+// adminCreateAccount shows the page again rather than redirecting, because the generated one-time password
+// must appear exactly once and is kept nowhere.
+func (s *Server) adminCreateAccount(c echo.Context) error {
+	f := c.Request().PostForm
+	cmd := ports.CreateAccountCommand{Login: f.Get("login"), Name: f.Get("name"), Roles: f["roles"], Password: f.Get("password")}
+	a, initial, err := s.accounts.CreateAccount(c.Request().Context(), principalOf(c), cmd)
+	if err != nil {
+		status, msg, err := formFailure(c, err)
+		if err != nil {
+			return err
+		}
+		return s.accountsPage(c, status, &view{Error: msg, Roles: roleOptions(cmd.Roles),
+			Form: map[string]string{"login": kept(cmd.Login), "name": kept(cmd.Name)}})
+	}
+	made := &created{Login: a.Login}
+	if cmd.Password == "" {
+		made.Password = initial
+	}
+	return s.accountsPage(c, http.StatusOK, &view{Created: made})
+}
+
+// adminAction runs an unlock or disable and returns to the list (Post/Redirect/Get).
+func (s *Server) adminAction(c echo.Context, act func(ctx echo.Context) (ports.AccountView, error)) error {
+	if _, err := act(c); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/accounts")
+}
+
+func (s *Server) adminUnlock(c echo.Context) error {
+	return s.adminAction(c, func(c echo.Context) (ports.AccountView, error) {
+		return s.accounts.UnlockAccount(c.Request().Context(), principalOf(c), c.Param("id"))
+	})
+}
+
+func (s *Server) adminDisable(c echo.Context) error {
+	return s.adminAction(c, func(c echo.Context) (ports.AccountView, error) {
+		return s.accounts.DisableAccount(c.Request().Context(), principalOf(c), c.Param("id"))
+	})
+}

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roumu/roumu/ports"
+)
+
+// DefaultBodyLimit bounds request bodies when Config.BodyLimit is zero. Nothing the accounts slice accepts
+// comes near it; CSV imports will get their own, larger limit on their own route.
+const DefaultBodyLimit int64 = 1 << 20
+
+// Config is the part of the service configuration the HTTP adapter needs.
+type Config struct {
+	// PublicURL is the external URL (server.public_url). When it is https the session and CSRF cookies are
+	// Secure with the __Host- prefix and responses carry HSTS.
+	PublicURL string
+	// TrustedProxies lists the CIDRs (or single addresses) of the reverse proxies whose X-Forwarded-For is
+	// believed. Empty means the service faces clients directly and the header is ignored.
+	TrustedProxies []string
+	// BodyLimit is the largest request body in bytes; 0 means DefaultBodyLimit.
+	BodyLimit int64
+	// TLSCertFile and TLSKeyFile, when both set, make Serve speak HTTPS (TLS 1.2 minimum).
+	TLSCertFile string
+	TLSKeyFile  string
+	// Version is shown by /metrics (roumu_build_info) and in the page footer.
+	Version string
+	// ReadyTimeout bounds the readiness ping; 0 means 2 seconds.
+	ReadyTimeout time.Duration
+	// ShutdownTimeout bounds the graceful shutdown in Serve; 0 means 15 seconds.
+	ShutdownTimeout time.Duration
+}
+
+// Deps are the ports the adapter drives.
+type Deps struct {
+	Accounts ports.Accounts
+	// Ready answers /readyz; nil means always ready.
+	Ready ports.Pinger
+	// Logger receives the access log and server-side error details; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server is the HTTP adapter: an Echo instance with every route registered.
+type Server struct {
+	cfg      Config
+	accounts ports.Accounts
+	ready    ports.Pinger
+	log      *slog.Logger
+	e        *echo.Echo
+	metrics  *metrics
+	pages    *pages
+	// https is true when the public URL is https or TLS is served here: it decides the cookie prefix,
+	// the Secure attribute and HSTS.
+	https     bool
+	bodyLimit int64
+}
+
+// New builds the server and registers its routes. It fails on configuration it cannot honour (an invalid
+// trusted proxy range, an unparsable public URL, a missing Accounts port), so start-up stops with a reason.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if deps.Accounts == nil {
+		return nil, errors.New("web: Deps.Accounts is required")
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://localhost:8080"
+	}
+	pub, err := url.Parse(cfg.PublicURL)
+	if err != nil || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" {
+		return nil, fmt.Errorf("web: server.public_url %q is not an absolute http(s) URL", cfg.PublicURL)
+	}
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		return nil, errors.New("web: server.tls.cert_file and server.tls.key_file must be set together")
+	}
+	extractor, err := ipExtractor(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 2 * time.Second
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	pg, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:       cfg,
+		accounts:  deps.Accounts,
+		ready:     deps.Ready,
+		log:       logger,
+		metrics:   newMetrics(cfg.Version),
+		pages:     pg,
+		https:     pub.Scheme == "https" || cfg.TLSCertFile != "",
+		bodyLimit: cfg.BodyLimit,
+	}
+	if s.bodyLimit <= 0 {
+		s.bodyLimit = DefaultBodyLimit
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = extractor
+	e.HTTPErrorHandler = s.handleError
+	e.Logger.SetOutput(io.Discard) // everything worth logging goes through slog
+	s.e = e
+
+	// Pre middleware runs before routing, so it also wraps 404 and 405 answers. The order is outermost first:
+	// the request ID and security headers must be on every response, the access log sees the final status
+	// because it hands errors to the error handler itself, recover sits inside it so a panic is logged as 500.
+	e.Pre(s.requestID, s.securityHeaders, s.accessLog, s.recover, s.limitBody)
+	s.routes()
+	s.metrics.knownRoutes(e.Routes())
+	return s, nil
+}
+
+// Handler returns the server as an http.Handler, for tests and for embedding behind another server.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Echo exposes the Echo instance, so that tests elsewhere can enumerate e.Routes().
+func (s *Server) Echo() *echo.Echo { return s.e }
+
+// routes registers every route. Each route names the session stages it admits (see gate), so the MFA routes
+// of the follow-up slot in beside the others: /api/v1/auth/mfa/* with gateMFA, /api/v1/me/mfa/* with a gate
+// of StageFull and StageMFAEnrol, and the pages under /login/mfa and /settings/security likewise.
+func (s *Server) routes() {
+	e := s.e
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics.serve)
+	e.GET("/static/*", s.static)
+
+	// The JSON API: bearer tokens only, never cookies, hence no CSRF here.
+	api := e.Group("/api/v1")
+	api.POST("/auth/login", s.apiLogin)
+	api.POST("/auth/logout", s.apiLogout, s.bearer(gateAny))
+	api.POST("/ops/auth/login", s.apiOperatorLogin)
+	api.GET("/me", s.apiMe, s.bearer(gateSelf))
+	api.POST("/me/password", s.apiChangePassword, s.bearer(gatePassword))
+
+	admin := s.bearer(gateFull, ports.RoleAdmin)
+	api.GET("/accounts", s.apiListAccounts, admin)
+	api.POST("/accounts", s.apiCreateAccount, admin)
+	api.GET("/accounts/:id", s.apiGetAccount, admin, validID)
+	api.PATCH("/accounts/:id", s.apiUpdateAccount, admin, validID)
+	api.POST("/accounts/:id/unlock", s.apiUnlockAccount, admin, validID)
+	api.POST("/accounts/:id/disable", s.apiDisableAccount, admin, validID)
+
+	// Browser pages: cookie session, CSRF on every form.
+	e.GET("/login", s.loginPage, s.csrf)
+	e.POST("/login", s.loginSubmit, s.csrf)
+	e.POST("/logout", s.logout, s.csrf)
+	e.GET("/login/mfa", s.mfaPlaceholder, s.csrf, s.session(memberArea, gateMFA))
+	e.GET("/", s.dashboard, s.csrf, s.session(memberArea, gateFull))
+	e.GET("/settings/security", s.securityPage, s.csrf, s.session(anyArea, gateSelf))
+	e.POST("/settings/security", s.securitySubmit, s.csrf, s.session(anyArea, gatePassword))
+
+	adminPage := s.session(memberArea, gateFull, ports.RoleAdmin)
+	e.GET("/admin/accounts", s.adminAccounts, s.csrf, adminPage)
+	e.POST("/admin/accounts", s.adminCreateAccount, s.csrf, adminPage)
+	e.POST("/admin/accounts/:id/unlock", s.adminUnlock, s.csrf, adminPage, validID)
+	e.POST("/admin/accounts/:id/disable", s.adminDisable, s.csrf, adminPage, validID)
+
+	e.GET("/ops/login", s.opsLoginPage, s.csrf)
+	e.POST("/ops/login", s.opsLoginSubmit, s.csrf)
+	e.GET("/ops", s.opsDashboard, s.csrf, s.session(opsArea, gateFull))
+}
+
+// ipExtractor returns how the client address is found. Without trusted proxies it is the peer address and
+// X-Forwarded-For is ignored. With them, the header is read right to left and only the configured ranges
+// are skipped: Echo's default trust of loopback, link-local and private ranges is switched off, because a
+// client on the same private network could otherwise forge its address.
+func ipExtractor(trusted []string) (echo.IPExtractor, error) {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect(), nil
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, raw := range trusted {
+		cidr := strings.TrimSpace(raw)
+		if !strings.Contains(cidr, "/") {
+			if ip := net.ParseIP(cidr); ip != nil {
+				if ip.To4() != nil {
+					cidr += "/32"
+				} else {
+					cidr += "/128"
+				}
+			}
+		}
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return nil, fmt.Errorf("web: trusted proxy %q is not a CIDR or IP address", raw)
+		}
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
