@@ -180,7 +180,10 @@ func (s *Server) session(a area, g gate, roles ...string) echo.MiddlewareFunc {
 				return err
 			}
 			if !a.admits(p.Kind) {
-				return c.Redirect(http.StatusSeeOther, login)
+				if p.Kind == ports.KindOperator {
+					return c.Redirect(http.StatusSeeOther, stagePage(p)) // the operators' own pages
+				}
+				return c.Redirect(http.StatusSeeOther, login) // a member needs an operator login here
 			}
 			if !g.admits(p.Stage) {
 				return c.Redirect(http.StatusSeeOther, stagePage(p))

@@ -25,6 +25,7 @@ const (
 	tokMFA         = "tok-mfa"
 	tokEnrol       = "tok-enrol"
 	tokOperator    = "tok-operator"
+	tokOperatorMFA = "tok-operator-mfa"
 	tokPanic       = "tok-panic"
 	lockedRetry    = 90*time.Second + 200*time.Millisecond
 	lockedRetryStr = "91"
@@ -66,6 +67,7 @@ func newFake() *fakeAccounts {
 	f.sessions[tokMFA] = f.principal("acc-mfa", ports.StageMFA)
 	f.sessions[tokEnrol] = f.principal("acc-enrol", ports.StageMFAEnrol)
 	f.sessions[tokOperator] = f.principal("op-root", ports.StageFull)
+	f.sessions[tokOperatorMFA] = f.principal("op-root", ports.StageMFA)
 	f.sessions[tokPanic] = f.principal("acc-panic", ports.StageFull)
 	return f
 }
@@ -157,23 +159,21 @@ func (f *fakeAccounts) login(kind string, cmd ports.LoginCommand) (ports.LoginRe
 }
 
 func (f *fakeAccounts) Login(_ context.Context, cmd ports.LoginCommand) (ports.LoginResult, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lastSource = cmd.Source
-	if err := f.call("Login"); err != nil {
-		return ports.LoginResult{}, err
-	}
-	return f.login(ports.KindMember, cmd)
+	return f.recordLogin("Login", ports.KindMember, cmd)
 }
 
 func (f *fakeAccounts) OperatorLogin(_ context.Context, cmd ports.LoginCommand) (ports.LoginResult, error) {
+	return f.recordLogin("OperatorLogin", ports.KindOperator, cmd)
+}
+
+func (f *fakeAccounts) recordLogin(name, kind string, cmd ports.LoginCommand) (ports.LoginResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lastSource = cmd.Source
-	if err := f.call("OperatorLogin"); err != nil {
+	if err := f.call(name); err != nil {
 		return ports.LoginResult{}, err
 	}
-	return f.login(ports.KindOperator, cmd)
+	return f.login(kind, cmd)
 }
 
 func (f *fakeAccounts) Authenticate(_ context.Context, token string, src ports.Source) (ports.Principal, error) {
@@ -268,8 +268,13 @@ func (f *fakeAccounts) ListAccounts(_ context.Context, p ports.Principal) ([]por
 
 var errAccountNotFound = ports.NewError(ports.ErrNotFound, "not_found", "The account was not found.", "アカウントが見つかりません。")
 
-// update applies fn to one of the principal's tenant's accounts. The caller holds f.mu.
-func (f *fakeAccounts) update(p ports.Principal, id string, fn func(*ports.AccountView) error) (ports.AccountView, error) {
+// change records the use case name and applies fn to one of the principal's tenant's accounts.
+func (f *fakeAccounts) change(name string, p ports.Principal, id string, fn func(*ports.AccountView) error) (ports.AccountView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call(name); err != nil {
+		return ports.AccountView{}, err
+	}
 	a, ok := f.accounts[id]
 	if !ok || a.TenantID != p.TenantID {
 		return ports.AccountView{}, errAccountNotFound
@@ -282,12 +287,7 @@ func (f *fakeAccounts) update(p ports.Principal, id string, fn func(*ports.Accou
 }
 
 func (f *fakeAccounts) GetAccount(_ context.Context, p ports.Principal, id string) (ports.AccountView, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("GetAccount"); err != nil {
-		return ports.AccountView{}, err
-	}
-	return f.update(p, id, func(*ports.AccountView) error { return nil })
+	return f.change("GetAccount", p, id, func(*ports.AccountView) error { return nil })
 }
 
 func (f *fakeAccounts) CreateAccount(_ context.Context, p ports.Principal, cmd ports.CreateAccountCommand) (ports.AccountView, string, error) {
@@ -325,12 +325,7 @@ func (f *fakeAccounts) CreateAccount(_ context.Context, p ports.Principal, cmd p
 }
 
 func (f *fakeAccounts) UpdateAccount(_ context.Context, p ports.Principal, id string, cmd ports.UpdateAccountCommand) (ports.AccountView, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("UpdateAccount"); err != nil {
-		return ports.AccountView{}, err
-	}
-	return f.update(p, id, func(a *ports.AccountView) error {
+	return f.change("UpdateAccount", p, id, func(a *ports.AccountView) error {
 		if cmd.Roles != nil && len(cmd.Roles) == 0 {
 			return ports.Invalid("invalid_account", "The account is invalid.", "アカウントの内容に誤りがあります。",
 				ports.FieldError{Field: "roles", Code: "required", MessageEN: "choose at least one role", MessageJA: "権限を1つ以上選んでください"})
@@ -346,24 +341,14 @@ func (f *fakeAccounts) UpdateAccount(_ context.Context, p ports.Principal, id st
 }
 
 func (f *fakeAccounts) UnlockAccount(_ context.Context, p ports.Principal, id string) (ports.AccountView, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("UnlockAccount"); err != nil {
-		return ports.AccountView{}, err
-	}
-	return f.update(p, id, func(a *ports.AccountView) error {
+	return f.change("UnlockAccount", p, id, func(a *ports.AccountView) error {
 		a.Locked, a.LockedUntil = false, time.Time{}
 		return nil
 	})
 }
 
 func (f *fakeAccounts) DisableAccount(_ context.Context, p ports.Principal, id string) (ports.AccountView, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("DisableAccount"); err != nil {
-		return ports.AccountView{}, err
-	}
-	return f.update(p, id, func(a *ports.AccountView) error {
+	return f.change("DisableAccount", p, id, func(a *ports.AccountView) error {
 		a.Status = ports.AccountDisabled
 		return nil
 	})

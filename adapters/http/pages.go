@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -34,17 +35,46 @@ var jst = time.FixedZone("JST", 9*60*60)
 var pageFuncs = template.FuncMap{
 	"roleLabel": roleLabel,
 	"jst":       func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
-	"invalid": func(m *message, field string) bool {
-		if m == nil {
-			return false
-		}
-		for _, f := range m.Fields {
-			if f.Field == field {
-				return true
-			}
-		}
+	"invalid":   invalid,
+	"field":     field,
+}
+
+// invalid tells whether m lists an error for the field.
+func invalid(m *message, field string) bool {
+	if m == nil {
 		return false
-	},
+	}
+	for _, f := range m.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldView is one labelled, required input of a form (the "field" template).
+type fieldView struct {
+	Name, Type, Autocomplete string
+	LabelJA, LabelEN         string
+	Value                    string
+	DescribedBy              string
+	Invalid                  bool
+}
+
+// field describes the input name of v's form: its label from fieldLabels, the value typed before (never a
+// password's), and, when it is in error, aria-invalid with a reference to the error list so that a screen
+// reader announces why. hints are the ids of further descriptions (the password policy).
+func field(v *view, name, typ, autocomplete string, hints ...string) fieldView {
+	l := fieldLabels[name]
+	f := fieldView{Name: name, Type: typ, Autocomplete: autocomplete, LabelJA: l[0], LabelEN: l[1], Invalid: invalid(v.Error, name)}
+	if typ != "password" {
+		f.Value = v.Form[name]
+	}
+	if f.Invalid {
+		hints = append(hints, "form-errors")
+	}
+	f.DescribedBy = strings.Join(hints, " ")
+	return f
 }
 
 func loadPages() (*pages, error) {

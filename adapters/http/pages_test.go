@@ -246,12 +246,20 @@ func TestOpsPages(t *testing.T) {
 	wantPage(t, rec, http.StatusUnauthorized, `value="root"`)
 	wantRedirect(t, b.post("/ops/login", url.Values{"login": {"root"}, "password": {goodPassword}}), "/ops")
 	wantPage(t, b.get("/ops"), http.StatusOK, "運用 担当", "(root)", `name="area" value="ops"`)
-	wantRedirect(t, b.get("/"), "/login") // operators have no member dashboard
+	wantRedirect(t, b.get("/"), "/ops") // operators have no member dashboard
+	wantRedirect(t, b.get("/admin/accounts"), "/ops")
 	wantRedirect(t, b.post("/logout", url.Values{"area": {"ops"}}), "/ops/login")
 
 	m := h.browser()
 	m.login("admin")
 	wantRedirect(t, m.get("/ops"), "/ops/login")
+
+	// an operator owing the second factor is sent to the MFA step, which admits operators too (no loop)
+	o := h.browser()
+	o.cookies["roumu_session"] = &http.Cookie{Name: "roumu_session", Value: tokOperatorMFA}
+	wantRedirect(t, o.get("/ops"), "/login/mfa")
+	wantRedirect(t, o.get("/"), "/login/mfa")
+	wantPage(t, o.get("/login/mfa"), http.StatusOK, "2段階認証")
 }
 
 func TestSecureCookiesOverHTTPS(t *testing.T) {

@@ -205,10 +205,11 @@ func setRetryAfter(c echo.Context, p *problemError) {
 
 // isPage tells browser pages (HTML errors) from the API and the machine endpoints (problem+json).
 func isPage(path string) bool {
-	for _, prefix := range []string{"/api/", "/static/", "/healthz", "/readyz", "/metrics"} {
-		if strings.HasPrefix(path, prefix) {
-			return false
-		}
+	switch {
+	case path == "/api" || strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/static/"):
+		return false
+	case path == "/healthz" || path == "/readyz" || path == "/metrics":
+		return false
 	}
 	return true
 }

@@ -46,9 +46,9 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 		serve = func() error { return srv.ServeTLS(ln, "", "") }
 	}
 
+	s.log.Info("http server listening", slog.String("addr", ln.Addr().String()), slog.Bool("tls", srv.TLSConfig != nil))
 	done := make(chan error, 1)
 	go func() { done <- serve() }()
-	s.log.Info("http server listening", slog.String("addr", ln.Addr().String()), slog.Bool("tls", srv.TLSConfig != nil))
 
 	select {
 	case err := <-done:

@@ -166,7 +166,7 @@ func (s *Server) routes() {
 	e.GET("/login", s.loginPage, s.csrf)
 	e.POST("/login", s.loginSubmit, s.csrf)
 	e.POST("/logout", s.logout, s.csrf)
-	e.GET("/login/mfa", s.mfaPlaceholder, s.csrf, s.session(memberArea, gateMFA))
+	e.GET("/login/mfa", s.mfaPlaceholder, s.csrf, s.session(anyArea, gateMFA))
 	e.GET("/", s.dashboard, s.csrf, s.session(memberArea, gateFull))
 	e.GET("/settings/security", s.securityPage, s.csrf, s.session(anyArea, gateSelf))
 	e.POST("/settings/security", s.securitySubmit, s.csrf, s.session(anyArea, gatePassword))
