@@ -8,11 +8,15 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roumu/roumu/adapters/keyring"
 	"github.com/roumu/roumu/adapters/memory"
+	"github.com/roumu/roumu/adapters/totp"
+	"github.com/roumu/roumu/adapters/webauthn"
 	"github.com/roumu/roumu/domain/accounts"
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/kernel"
@@ -21,6 +25,9 @@ import (
 
 // Start is where every test clock starts: a Wednesday morning in Tokyo.
 var Start = time.Date(2026, 4, 1, 9, 0, 0, 0, kernel.Tokyo)
+
+// PublicURL is the service address the tests' relying party and emulated browsers use.
+const PublicURL = "http://localhost:8080"
 
 // Env is a wired service on memory stores.
 type Env struct {
@@ -38,9 +45,17 @@ func New(t testing.TB) *Env {
 	store := memory.New()
 	log := audit.New(store, clock)
 	hasher := &FastHasher{}
+	keys, err := keyring.Open(filepath.Join(t.TempDir(), "keyring.json"))
+	if err != nil {
+		t.Fatalf("keyring: %v", err)
+	}
+	rp, err := webauthn.New(webauthn.Config{RPDisplayName: "Roumu", PublicURL: PublicURL})
+	if err != nil {
+		t.Fatalf("relying party: %v", err)
+	}
 	svc, err := accounts.New(context.Background(), accounts.Deps{
 		Tenants: store, Accounts: store, Throttle: store, Sessions: store, MFA: store, Tx: store,
-		Hasher: hasher, Audit: log, Clock: clock,
+		Hasher: hasher, Audit: log, Clock: clock, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
 	}, accounts.DefaultSessionPolicy)
 	if err != nil {
 		t.Fatalf("wiring accounts: %v", err)
