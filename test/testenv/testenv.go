@@ -38,13 +38,25 @@ type Env struct {
 	Accounts *accounts.Service
 }
 
+// Option changes how New wires the environment.
+type Option func(*options)
+
+type options struct{ hasher ports.PasswordHasher }
+
+// WithHasher replaces the fast test hasher, e.g. with argon2id for benchmarks.
+func WithHasher(h ports.PasswordHasher) Option { return func(o *options) { o.hasher = h } }
+
 // New wires a fresh environment.
-func New(t testing.TB) *Env {
+func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	clock := kernel.NewFakeClock(Start)
 	store := memory.New()
 	log := audit.New(store, clock)
 	hasher := &FastHasher{}
+	o := options{hasher: hasher}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	keys, err := keyring.Open(filepath.Join(t.TempDir(), "keyring.json"))
 	if err != nil {
 		t.Fatalf("keyring: %v", err)
@@ -55,7 +67,7 @@ func New(t testing.TB) *Env {
 	}
 	svc, err := accounts.New(context.Background(), accounts.Deps{
 		Tenants: store, Accounts: store, Throttle: store, Sessions: store, MFA: store, Tx: store,
-		Hasher: hasher, Audit: log, Clock: clock, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
+		Hasher: o.hasher, Audit: log, Clock: clock, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
 	}, accounts.DefaultSessionPolicy)
 	if err != nil {
 		t.Fatalf("wiring accounts: %v", err)
