@@ -2,25 +2,27 @@ package web
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 )
 
-// CSRF protection for the pages is the double-submit pattern Echo's CSRF middleware uses: a random token in a
-// SameSite=Strict cookie, repeated in a hidden form field (or the X-CSRF-Token header); a state-changing
-// request whose two copies differ is refused. It lives here rather than in echo/middleware because that
-// package pulls in golang.org/x/time, which the module does not require.
+// CSRF protection for the pages is Echo's CSRF middleware, configured for the double-submit pattern: a random
+// token in a SameSite=Strict, HttpOnly cookie (with the __Host- prefix over https), repeated in the hidden
+// _csrf form field or the X-CSRF-Token header (the page scripts' fetch calls); a state-changing request whose
+// two copies differ is refused. Browsers that send Fetch Metadata are judged by it first: same-origin requests
+// pass without the token, cross-site ones are refused whatever they carry, same-site ones (a sibling
+// subdomain) must still show the token.
 const (
-	csrfField    = "_csrf"
-	csrfHeader   = "X-CSRF-Token"
-	keyCSRF      = "roumu.csrf"
+	csrfField  = "_csrf"
+	csrfHeader = "X-CSRF-Token"
+	keyCSRF    = "roumu.csrf"
+	// csrfTokenLen is the size of a token in bytes (rotateCSRF) or characters (Echo's generator).
 	csrfTokenLen = 32
 )
 
@@ -29,49 +31,46 @@ const csrfTTL = 12 * time.Hour
 
 func (s *Server) csrfCookie() string { return s.cookieName("roumu_csrf") }
 
-func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		token := ""
-		if ck, err := c.Cookie(s.csrfCookie()); err == nil && validCSRFToken(ck.Value) {
-			token = ck.Value
-		}
-		if !safeMethod(c.Request().Method) {
-			// The form is parsed here for the handlers too, so every page handler reads a checked PostForm.
-			if err := parseForm(c); err != nil {
-				return err
+// newCSRF builds the middleware once the cookie names are known (they depend on https).
+func (s *Server) newCSRF() echo.MiddlewareFunc {
+	check := middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLength:    csrfTokenLen,
+		TokenLookup:    "header:" + csrfHeader + ",form:" + csrfField,
+		ContextKey:     keyCSRF,
+		CookieName:     s.csrfCookie(),
+		CookiePath:     "/",
+		CookieMaxAge:   int(csrfTTL.Seconds()),
+		CookieSecure:   s.https,
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteStrictMode,
+		// Every refusal is the one bilingual problem, whichever copy was missing or wrong.
+		ErrorHandler: func(error, echo.Context) error { return errCSRF },
+		// Called for state-changing requests that are not same-origin: a same-site one falls back on the
+		// token, a cross-site one is refused outright.
+		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
+			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "same-site" {
+				return false, nil
 			}
-			if err := checkCSRF(c, token); err != nil {
-				return err
+			return false, errCSRF
+		},
+	})
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		checked := check(next)
+		return func(c echo.Context) error {
+			if !safeMethod(c.Request().Method) {
+				// The form is parsed here, before the token lookup reads it, so that an oversized or malformed
+				// body is 413 or 400 rather than a missing token, and every page handler reads a checked PostForm.
+				if err := parseForm(c); err != nil {
+					return err
+				}
 			}
+			return checked(c)
 		}
-		if token == "" {
-			s.rotateCSRF(c)
-		} else {
-			c.Set(keyCSRF, token)
-		}
-		return next(c)
 	}
 }
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
-// checkCSRF compares the submitted token with the cookie's. Browsers that say the request is cross-site are
-// refused outright, whatever they send.
-func checkCSRF(c echo.Context, cookieToken string) error {
-	req := c.Request()
-	if cookieToken == "" || req.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return errCSRF
-	}
-	sent := req.Header.Get(csrfHeader)
-	if sent == "" {
-		sent = req.PostForm.Get(csrfField)
-	}
-	if subtle.ConstantTimeCompare([]byte(sent), []byte(cookieToken)) != 1 {
-		return errCSRF
-	}
-	return nil
 }
 
 var errMalformedForm = newProblem(http.StatusBadRequest, "malformed_form",
@@ -82,8 +81,7 @@ var errMalformedForm = newProblem(http.StatusBadRequest, "malformed_form",
 func parseForm(c echo.Context) error {
 	req := c.Request()
 	if err := req.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if tooLarge(err) {
 			return errBodyTooLarge
 		}
 		return errMalformedForm
@@ -98,19 +96,23 @@ func parseForm(c echo.Context) error {
 	return nil
 }
 
-// rotateCSRF issues a fresh token: on first visit, and after a login so that a token planted before the
-// login is worthless after it.
+// rotateCSRF issues a fresh token whenever a session is opened or replaced, so that a token planted before
+// the login is worthless after it. The cookie Echo's middleware may already have set on this response is
+// dropped, so the browser sees one cookie of that name.
 func (s *Server) rotateCSRF(c echo.Context) {
 	var b [csrfTokenLen]byte
 	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
 	token := base64.RawURLEncoding.EncodeToString(b[:])
+	h := c.Response().Header()
+	var kept []string
+	for _, sc := range h.Values(echo.HeaderSetCookie) {
+		if !strings.HasPrefix(sc, s.csrfCookie()+"=") {
+			kept = append(kept, sc)
+		}
+	}
+	h[echo.HeaderSetCookie] = kept
 	s.setCookie(c, s.csrfCookie(), token, time.Now().Add(csrfTTL).UTC(), int(csrfTTL.Seconds()), http.SameSiteStrictMode)
 	c.Set(keyCSRF, token)
-}
-
-func validCSRFToken(t string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(t)
-	return err == nil && len(b) == csrfTokenLen
 }
 
 func csrfOf(c echo.Context) string {

@@ -29,18 +29,8 @@ func malformed(en, ja string) *problemError {
 // accept duplicate and differently-cased keys (the last one wins), a parser difference an attacker can use
 // against a proxy or an audit log that reads the first one.
 func decodeJSON(c echo.Context, dst any) error {
-	if err := requireJSON(c.Request().Header.Get(echo.HeaderContentType)); err != nil {
-		return err
-	}
-	body, err := io.ReadAll(c.Request().Body)
+	body, err := readJSON(c, jsonKeys(dst))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errBodyTooLarge
-		}
-		return malformed("The request body could not be read.", "リクエストの本文を読み取れませんでした。")
-	}
-	if err := checkJSON(body, jsonKeys(dst)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -50,6 +40,28 @@ func decodeJSON(c echo.Context, dst any) error {
 	}
 	return nil
 }
+
+// readJSON checks the media type and reads and checks the body; keys, when not nil, are the only top-level
+// members allowed.
+func readJSON(c echo.Context, keys map[string]bool) ([]byte, error) {
+	if err := requireJSON(c.Request().Header.Get(echo.HeaderContentType)); err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		if tooLarge(err) {
+			return nil, errBodyTooLarge
+		}
+		return nil, malformed("The request body could not be read.", "リクエストの本文を読み取れませんでした。")
+	}
+	if err := checkJSON(body, keys); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// tooLarge tells whether reading a body failed because it crossed the body limit (Echo's BodyLimit).
+func tooLarge(err error) bool { return errors.Is(err, echo.ErrStatusRequestEntityTooLarge) }
 
 // requireJSON accepts application/json with no charset or charset=utf-8.
 func requireJSON(contentType string) error {
@@ -107,7 +119,8 @@ func syntaxProblem() *problemError {
 }
 
 // walkObject checks the members of an object whose '{' has been read. keys, when not nil, are the only
-// names allowed (top level); nested objects are left to the type check of the decoder.
+// names allowed (top level); nested objects are left to the type check of the decoder. Duplicate names are
+// refused at every level.
 func walkObject(dec *json.Decoder, keys map[string]bool, depth int) error {
 	seen := map[string]bool{}
 	for dec.More() {

@@ -118,10 +118,6 @@ func toProblem(err error) (p *problemError, internal bool) {
 		}
 		return errInternal, true
 	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return errBodyTooLarge, false
-	}
 	return errInternal, true
 }
 

@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/roumu/roumu/ports"
 )
@@ -59,6 +61,8 @@ type Server struct {
 	e        *echo.Echo
 	metrics  *metrics
 	pages    *pages
+	// csrf guards every page route (see newCSRF).
+	csrf echo.MiddlewareFunc
 	// https is true when the public URL is https or TLS is served here: it decides the cookie prefix,
 	// the Secure attribute and HSTS.
 	https     bool
@@ -123,7 +127,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// Pre middleware runs before routing, so it also wraps 404 and 405 answers. The order is outermost first:
 	// the request ID and security headers must be on every response, the access log sees the final status
 	// because it hands errors to the error handler itself, recover sits inside it so a panic is logged as 500.
-	e.Pre(s.requestID, s.securityHeaders, s.accessLog, s.recover, s.limitBody)
+	e.Pre(s.requestID, s.securityHeaders, s.accessLog, s.recover,
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.FormatInt(s.bodyLimit, 10) + "B"}))
+	s.csrf = s.newCSRF()
 	s.routes()
 	s.metrics.knownRoutes(e.Routes())
 	return s, nil
