@@ -1,8 +1,0 @@
-package porttest
-
-import "testing"
-
-// TestPinger is the contract suite of ports.Pinger.
-func TestPinger(t *testing.T, factory Factory) {
-	t.Helper()
-}
