@@ -1,0 +1,246 @@
+package sqlstore_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/roumu/roumu/adapters/sqlstore"
+	"github.com/roumu/roumu/ports"
+	"github.com/roumu/roumu/ports/porttest"
+)
+
+// dialect opens fresh, migrated stores of one database kind, each isolated from the others so that tests
+// run in parallel: a new SQLite file, or a new Postgres schema.
+type dialect struct {
+	name string
+	// dsn returns the DSN of a fresh, empty database for t (and registers its removal).
+	dsn func(t *testing.T) string
+}
+
+// dialects are the databases under test: SQLite always, Postgres when ROUMU_TEST_POSTGRES_URL is set.
+func dialects() []dialect {
+	return []dialect{{sqlstore.DriverSQLite, sqliteDSN}, {sqlstore.DriverPostgres, postgresDSN}}
+}
+
+func sqliteDSN(t *testing.T) string {
+	// A directory that does not exist yet: Open must create it.
+	return filepath.Join(t.TempDir(), "var", "roumu.db")
+}
+
+var admin struct {
+	once sync.Once
+	db   *gorm.DB
+	url  string
+	err  error
+}
+
+// postgresAdmin connects once to ROUMU_TEST_POSTGRES_URL for creating and dropping schemas. Without the
+// variable the Postgres tests are skipped, unless CI=true, where a missing database is a failure; a URL
+// that is set but unreachable always fails.
+func postgresAdmin(t *testing.T) (*gorm.DB, string) {
+	t.Helper()
+	raw := os.Getenv("ROUMU_TEST_POSTGRES_URL")
+	if raw == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but ROUMU_TEST_POSTGRES_URL is unset")
+		}
+		t.Skip("Postgres tests skipped: set ROUMU_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	admin.once.Do(func() {
+		admin.url = raw
+		admin.db, admin.err = gorm.Open(postgres.Open(raw), &gorm.Config{Logger: logger.Discard})
+		if admin.err == nil {
+			sqlDB, _ := admin.db.DB()
+			sqlDB.SetMaxOpenConns(2)
+		}
+	})
+	if admin.err != nil {
+		t.Fatalf("ROUMU_TEST_POSTGRES_URL is set but Postgres is unreachable: %v", admin.err)
+	}
+	return admin.db, admin.url
+}
+
+// postgresDSN creates a schema of its own for t, dropped at the end, and returns a URL whose connections
+// use it (search_path).
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	db, raw := postgresAdmin(t)
+	schema := "rt_" + randomHex(8)
+	if err := db.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return raw + " search_path=" + schema // key=value form
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// open opens and migrates a store on dsn, closed at the end of t. The pool is small: many tests run in
+// parallel against one Postgres.
+func open(t *testing.T, driver, dsn string) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), driver, dsn, sqlstore.WithMaxOpenConns(4))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+// forEachDialect runs test once per database, in parallel.
+func forEachDialect(t *testing.T, test func(t *testing.T, d dialect)) {
+	for _, d := range dialects() {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, d)
+		})
+	}
+}
+
+func TestContract(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d dialect) {
+		porttest.RunAll(t, func(t *testing.T) porttest.Stores {
+			s := open(t, d.name, d.dsn(t))
+			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s}
+		})
+	})
+}
+
+// TestMigrateTwiceAndConcurrently: migrating is idempotent, and two processes (here: two stores with
+// pools of their own) migrating one fresh database at once both succeed and create the schema once.
+func TestMigrateTwiceAndConcurrently(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d dialect) {
+		dsn := d.dsn(t)
+		const n = 3
+		stores := make([]*sqlstore.Store, n)
+		for i := range stores {
+			s, err := sqlstore.Open(t.Context(), d.name, dsn, sqlstore.WithMaxOpenConns(2))
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			stores[i] = s
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i, s := range stores {
+			wg.Go(func() { errs[i] = s.Migrate(t.Context()) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("concurrent Migrate #%d: %v", i, err)
+			}
+		}
+		for i, s := range stores {
+			if err := s.Migrate(t.Context()); err != nil {
+				t.Errorf("Migrate again #%d: %v", i, err)
+			}
+		}
+		// Each version applied exactly once.
+		db := rawDB(t, d.name, dsn)
+		var rows []struct {
+			VersionID int64
+			N         int
+		}
+		err := db.Raw("SELECT version_id, count(*) AS n FROM goose_db_version WHERE is_applied GROUP BY version_id ORDER BY version_id").
+			Scan(&rows).Error
+		if err != nil {
+			t.Fatalf("read goose_db_version: %v", err)
+		}
+		if len(rows) < 2 {
+			t.Fatalf("goose_db_version = %+v, want version 0 and the migrations", rows)
+		}
+		for _, r := range rows {
+			if r.N != 1 {
+				t.Errorf("version %d recorded %d times, want once", r.VersionID, r.N)
+			}
+		}
+	})
+}
+
+// rawDB opens a plain GORM connection on dsn, for looking behind the store's back.
+func rawDB(t *testing.T, driver, dsn string) *gorm.DB {
+	t.Helper()
+	var dial gorm.Dialector
+	if driver == sqlstore.DriverPostgres {
+		dial = postgres.Open(dsn)
+	} else {
+		dial = sqlite.Open(dsn + "?_pragma=busy_timeout(10000)")
+	}
+	db, err := gorm.Open(dial, &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("open raw: %v", err)
+	}
+	sqlDB, _ := db.DB()
+	sqlDB.SetMaxOpenConns(1)
+	t.Cleanup(func() { _ = sqlDB.Close() })
+	return db
+}
+
+// TestAuditIsAppendOnly: the database itself refuses to change or remove audit records, whatever the
+// client: a trigger in Postgres (and in SQLite).
+func TestAuditIsAppendOnly(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d dialect) {
+		dsn := d.dsn(t)
+		s := open(t, d.name, dsn)
+		appendEvents(t, s, 2)
+		db := rawDB(t, d.name, dsn)
+		for _, stmt := range []string{
+			"UPDATE audit_records SET action = 'tampered' WHERE seq = 1",
+			"UPDATE audit_records SET hash = 'x'",
+			"DELETE FROM audit_records WHERE seq = 2",
+			"DELETE FROM audit_records",
+		} {
+			err := db.Exec(stmt).Error
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("%s: error = %v, want the append-only refusal", stmt, err)
+			}
+		}
+		if d.name == sqlstore.DriverPostgres {
+			if err := db.Exec("TRUNCATE audit_records").Error; err == nil {
+				t.Error("TRUNCATE audit_records succeeded, want a refusal")
+			}
+		}
+		list, err := s.ListAudit(t.Context(), ports.AuditFilter{})
+		if err != nil {
+			t.Fatalf("ListAudit: %v", err)
+		}
+		if len(list) != 2 || list[0].Event.Action != "test.event" {
+			t.Errorf("ListAudit after tampering attempts = %+v, want the 2 records unchanged", list)
+		}
+	})
+}

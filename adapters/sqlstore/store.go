@@ -1,0 +1,261 @@
+// Package sqlstore implements every store port of Roumu with GORM, on SQLite (pure Go, for a single
+// instance and development) and on Postgres (for production and scaling out). Both dialects share the Go
+// code; only the migrations and a few statements differ.
+//
+// Rules the package keeps:
+//   - every operation that the ports call atomic is one statement or one transaction with the rows locked;
+//   - every query of a tenant's data is scoped by tenant_id;
+//   - driver errors are translated once, into ports.ErrConflict and ports.ErrNotFound, and no SQL with its
+//     values is ever logged (passwords hashes, sealed secrets and tokens hashes pass through here).
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/roumu/roumu/ports"
+)
+
+// Drivers accepted by Open.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Store implements the store ports (tenants, accounts, throttles, sessions, MFA, audit), the Transactor
+// and the Pinger on one database.
+type Store struct {
+	driver string
+	// write runs writes and transactions; read runs reads outside transactions. On Postgres they are the
+	// same pool. On SQLite, which allows one writer at a time, write is a pool of one connection so that
+	// writers queue in Go instead of spinning in SQLite's busy handler, and read is a read-only pool
+	// that WAL lets run beside the writer.
+	write *gorm.DB
+	read  *gorm.DB
+	// sqlitePath is the database file (empty for Postgres and in-memory SQLite); Migrate locks a sibling
+	// file so that two processes do not migrate at once.
+	sqlitePath string
+	// savepoints numbers the savepoints of nested transactions.
+	savepoints atomic.Uint64
+}
+
+var (
+	_ ports.TenantStore   = (*Store)(nil)
+	_ ports.AccountStore  = (*Store)(nil)
+	_ ports.ThrottleStore = (*Store)(nil)
+	_ ports.SessionStore  = (*Store)(nil)
+	_ ports.MFAStore      = (*Store)(nil)
+	_ ports.AuditStore    = (*Store)(nil)
+	_ ports.Transactor    = (*Store)(nil)
+	_ ports.Pinger        = (*Store)(nil)
+)
+
+// Option tunes Open.
+type Option func(*options)
+
+type options struct {
+	maxOpenConns    int
+	busyTimeout     time.Duration
+	connMaxLifetime time.Duration
+}
+
+// WithMaxOpenConns caps the connection pool (on SQLite: the read pool; writes always use one
+// connection). Tests running many stores in parallel against one Postgres keep it small.
+func WithMaxOpenConns(n int) Option { return func(o *options) { o.maxOpenConns = n } }
+
+// WithBusyTimeout sets how long SQLite waits for another process's write lock before failing.
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
+
+// Open connects to the database. driver is "sqlite" (dsn: a file path, or a "file:" URI) or "postgres"
+// (dsn: a URL or key=value string). It does not migrate: call Migrate.
+func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, error) {
+	o := options{
+		maxOpenConns:    max(4, runtime.NumCPU()),
+		busyTimeout:     10 * time.Second,
+		connMaxLifetime: time.Hour,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var (
+		s   *Store
+		err error
+	)
+	switch driver {
+	case DriverSQLite:
+		s, err = openSQLite(dsn, o)
+	case DriverPostgres:
+		s, err = openPostgres(dsn, o)
+	default:
+		return nil, fmt.Errorf("sqlstore: unknown driver %q (want sqlite or postgres)", driver)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// gormConfig is shared by every pool: errors translated by the dialect, no implicit transactions
+// around single statements, and a silent logger, because GORM's logger prints SQL with its values
+// (hashes, sealed secrets) and errors are returned to the caller anyway.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+}
+
+func openPostgres(dsn string, o options) (*Store, error) {
+	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(o.maxOpenConns)
+	sqlDB.SetMaxIdleConns(o.maxOpenConns)
+	sqlDB.SetConnMaxLifetime(o.connMaxLifetime)
+	return &Store{driver: DriverPostgres, write: db, read: db}, nil
+}
+
+func openSQLite(dsn string, o options) (*Store, error) {
+	path, query, err := splitSQLiteDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	file := path != ""
+	if file {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("sqlstore: create database directory: %w", err)
+		}
+	}
+	base := sqliteDSN(dsn, path, query, o.busyTimeout)
+	// _txlock=immediate takes the write lock at BEGIN, so a transaction never has to upgrade a read
+	// lock (which SQLite refuses with SQLITE_BUSY instead of waiting) and read-modify-write
+	// transactions serialise: SQLite has no SELECT … FOR UPDATE.
+	write, err := gorm.Open(sqlite.Open(base+"&_txlock=immediate"), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	wdb, err := write.DB()
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	s := &Store{driver: DriverSQLite, write: write, read: write}
+	if file {
+		s.sqlitePath = path
+		// An in-memory database lives in its one connection, so only file databases get a read pool.
+		read, err := gorm.Open(sqlite.Open(base+"&_pragma=query_only(1)"), gormConfig())
+		if err != nil {
+			_ = wdb.Close()
+			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+		}
+		rdb, err := read.DB()
+		if err != nil {
+			_ = wdb.Close()
+			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+		}
+		rdb.SetMaxOpenConns(o.maxOpenConns)
+		rdb.SetMaxIdleConns(o.maxOpenConns)
+		s.read = read
+	}
+	return s, nil
+}
+
+// splitSQLiteDSN returns the file path of a SQLite DSN ("" for an in-memory database) and its query.
+func splitSQLiteDSN(dsn string) (path string, query url.Values, err error) {
+	if dsn == "" {
+		return "", nil, errors.New("sqlstore: empty sqlite dsn")
+	}
+	rest, rawQuery, _ := strings.Cut(dsn, "?")
+	query, err = url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlstore: sqlite dsn: bad query: %w", err)
+	}
+	rest = strings.TrimPrefix(rest, "file:")
+	if rest == "" || rest == ":memory:" || query.Get("mode") == "memory" {
+		return "", query, nil
+	}
+	return filepath.Clean(rest), query, nil
+}
+
+// sqliteDSN builds the driver DSN: the caller's parameters plus the pragmas every connection needs.
+// busy_timeout comes first so that switching to WAL waits for a concurrent opener instead of failing.
+func sqliteDSN(dsn, path string, query url.Values, busy time.Duration) string {
+	q := url.Values{}
+	for k, v := range query {
+		if k != "_txlock" {
+			q[k] = v
+		}
+	}
+	pragmas := []string{
+		fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()),
+		"foreign_keys(1)",
+	}
+	if path != "" {
+		pragmas = append(pragmas, "journal_mode(WAL)", "synchronous(NORMAL)")
+	}
+	q["_pragma"] = append(pragmas, q["_pragma"]...)
+	name := path
+	if path == "" {
+		name, _, _ = strings.Cut(dsn, "?")
+	}
+	return name + "?" + q.Encode()
+}
+
+// Close closes every pool.
+func (s *Store) Close() error {
+	var errs []error
+	for _, db := range s.pools() {
+		sqlDB, err := db.DB()
+		if err == nil {
+			err = sqlDB.Close()
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) pools() []*gorm.DB {
+	if s.read == s.write {
+		return []*gorm.DB{s.write}
+	}
+	return []*gorm.DB{s.write, s.read}
+}
+
+// Ping reports whether the database answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	for _, db := range s.pools() {
+		sqlDB, err := db.DB()
+		if err == nil {
+			err = sqlDB.PingContext(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: ping: %w: %w", ports.ErrUnavailable, err)
+		}
+	}
+	return nil
+}
