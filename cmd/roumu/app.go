@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/roumu/roumu/adapters/argon2id"
+	"github.com/roumu/roumu/adapters/keyring"
+	"github.com/roumu/roumu/adapters/memory"
+	"github.com/roumu/roumu/adapters/sqlstore"
+	"github.com/roumu/roumu/adapters/totp"
+	"github.com/roumu/roumu/adapters/webauthn"
+	"github.com/roumu/roumu/config"
+	"github.com/roumu/roumu/domain/accounts"
+	"github.com/roumu/roumu/domain/audit"
+	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/ports"
+)
+
+// stores is every driven store port; the memory and SQL adapters both provide all of them.
+type stores interface {
+	ports.TenantStore
+	ports.AccountStore
+	ports.ThrottleStore
+	ports.SessionStore
+	ports.MFAStore
+	ports.AuditStore
+	ports.Transactor
+	ports.Pinger
+}
+
+// app is the wired service: the one place that sees every adapter and every module.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    stores
+	closer   func() error
+	accounts *accounts.Service
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// openApp opens the store, applies pending migrations and wires the modules.
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	if log == nil {
+		log = newLogger(cfg)
+	}
+	a := &app{cfg: cfg, log: log, closer: func() error { return nil }}
+	switch cfg.Database.Driver {
+	case config.DriverMemory:
+		a.store = memory.New()
+	default:
+		s, err := sqlstore.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("database %s: %w", cfg.Database.RedactedDSN(), err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			return nil, errors.Join(fmt.Errorf("migrating %s: %w", cfg.Database.RedactedDSN(), err), s.Close())
+		}
+		a.store, a.closer = s, s.Close
+	}
+	hasher, err := argon2id.New(argon2id.Params{MemoryKiB: cfg.Security.Argon2.MemoryKiB, Time: cfg.Security.Argon2.Time,
+		Threads: cfg.Security.Argon2.Threads}, cfg.Security.MaxConcurrentHashes)
+	if err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	keys, err := keyring.Open(cfg.Security.KeyringFile)
+	if err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	rp, err := webauthn.New(webauthn.Config{RPDisplayName: "Roumu", PublicURL: cfg.Server.PublicURL})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("server.public_url: %w", err), a.Close())
+	}
+	clock := kernel.SystemClock{}
+	a.accounts, err = accounts.New(ctx, accounts.Deps{
+		Tenants: a.store, Accounts: a.store, Throttle: a.store, Sessions: a.store, MFA: a.store, Tx: a.store,
+		Hasher: hasher, Audit: audit.New(a.store, clock), Clock: clock, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
+	}, accounts.SessionPolicy{IdleTimeout: cfg.Session.IdleTimeout, AbsoluteTimeout: cfg.Session.AbsoluteTimeout,
+		StepTimeout: accounts.DefaultSessionPolicy.StepTimeout})
+	if err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	return a, nil
+}
+
+// Close releases the store.
+func (a *app) Close() error { return a.closer() }

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/roumu/roumu/domain/audit"
+)
+
+func auditCommand() *cobra.Command {
+	root := &cobra.Command{Use: "audit", Short: "the provider's audit log"}
+	root.AddCommand(&cobra.Command{
+		Use:   "verify",
+		Short: "verify the audit log's hash chain; exits non-zero naming the first broken entry",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			a, err := openApp(cmd.Context(), cfg, nil)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			n, err := audit.Verify(cmd.Context(), a.store)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "audit log intact: %d entries verified\n", n)
+			return err
+		},
+	})
+	return root
+}
