@@ -246,7 +246,9 @@ func TestWebAuthnRegistrationAndLogin(t *testing.T) {
 	}
 	// A replayed assertion in a new ceremony fails (challenge mismatch); so does a counter that does not rise.
 	p = pendingMFA(t, env)
-	options, _ = env.Accounts.BeginWebAuthnLogin(ctx, p)
+	if _, err := env.Accounts.BeginWebAuthnLogin(ctx, p); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := env.Accounts.FinishWebAuthnLogin(ctx, p, response); code(err) != "mfa_failed" {
 		t.Fatalf("replayed assertion: %v", err)
 	}
