@@ -88,9 +88,9 @@ func (st *state) snapshot() state {
 		credIDs:     maps.Clone(st.credIDs),
 		recovery:    maps.Clone(st.recovery),
 		challenges:  maps.Clone(st.challenges),
-		// The chain is append-only and its records are never modified, so keeping its length is enough:
-		// restoring cuts the slice back.
-		audit: st.audit[:len(st.audit):len(st.audit)],
+		// The chain is append-only: later appends write only past the snapshot's length, so the slice
+		// header is a snapshot and restoring it cuts the chain back.
+		audit: st.audit,
 	}
 }
 
@@ -114,7 +114,10 @@ func (s *Store) lock(ctx context.Context) func() {
 
 // InTx runs fn holding the store for its whole duration, so the transaction is serialisable. When fn
 // returns an error or panics, the state is restored to what it was before. A nested InTx (called with a
-// transaction context) behaves like a savepoint: its failure undoes only its own writes.
+// transaction context) behaves like a savepoint: its failure undoes only its own writes. As with a
+// database transaction, the context fn receives belongs to fn's goroutine: calls made with it skip the
+// lock that InTx holds, so they must not run concurrently, and calls made inside fn with any other context
+// wait for the transaction to end (a deadlock, if fn waits for them).
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
 	if !s.inTx(ctx) {
 		s.mu.Lock()
