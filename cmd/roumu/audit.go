@@ -15,21 +15,14 @@ func auditCommand() *cobra.Command {
 		Short: "verify the audit log's hash chain; exits non-zero naming the first broken entry",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
+			return withApp(cmd, false, func(a *app) error {
+				n, err := audit.Verify(cmd.Context(), a.store)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "audit log intact: %d entries verified\n", n)
 				return err
-			}
-			a, err := openApp(cmd.Context(), cfg, nil)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			n, err := audit.Verify(cmd.Context(), a.store)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "audit log intact: %d entries verified\n", n)
-			return err
+			})
 		},
 	})
 	return root

@@ -64,17 +64,10 @@ func migrateCommand() *cobra.Command {
 		Short: "apply pending schema migrations and exit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
+			return withApp(cmd, false, func(*app) error {
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), "migrations applied")
 				return err
-			}
-			a, err := openApp(cmd.Context(), cfg, nil)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), "migrations applied")
-			return err
+			})
 		},
 	}
 }
@@ -93,20 +86,26 @@ func readPassword(cmd *cobra.Command) (string, error) {
 	return line, nil
 }
 
-// requirePasswordStdin insists on the flag so that nobody expects a prompt or an argv password.
-func requirePasswordStdin(cmd *cobra.Command) (string, error) {
-	if ok, _ := cmd.Flags().GetBool("password-stdin"); !ok {
-		return "", errors.New("--password-stdin is required: pass the password on standard input, never as an argument")
+// withApp loads the configuration, opens and migrates the store, runs fn and closes the store. Commands that
+// create data (persistent) refuse the memory driver, and when they take --password-stdin they insist on it so
+// that nobody expects a prompt or an argv password.
+func withApp(cmd *cobra.Command, persistent bool, fn func(a *app) error) error {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
 	}
-	return readPassword(cmd)
-}
-
-// persistentStore refuses the memory driver for commands whose whole point is to leave data behind.
-func persistentStore(cfg config.Config) error {
-	if cfg.Database.Driver == config.DriverMemory {
+	if persistent && cfg.Database.Driver == config.DriverMemory {
 		return errors.New("database.driver is memory: nothing would be kept after this command")
 	}
-	return nil
+	if f := cmd.Flags().Lookup("password-stdin"); f != nil && f.Value.String() != "true" {
+		return errors.New("--password-stdin is required: pass the password on standard input, never as an argument")
+	}
+	a, err := openApp(cmd.Context(), cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
 }
 
 func operatorCommand() *cobra.Command {
@@ -116,31 +115,21 @@ func operatorCommand() *cobra.Command {
 		Short: "create a provider operator account",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
+			return withApp(cmd, true, func(a *app) error {
+				password, err := readPassword(cmd)
+				if err != nil {
+					return err
+				}
+				login, _ := cmd.Flags().GetString("login")
+				name, _ := cmd.Flags().GetString("name")
+				v, err := a.accounts.CreateOperator(cmd.Context(), ports.CreateOperatorCommand{Login: login, Name: name,
+					Password: password, Source: cliSource()})
+				if err != nil {
+					return describe(err)
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "operator %s created (id %s)\n", v.Login, v.ID)
 				return err
-			}
-			if err := persistentStore(cfg); err != nil {
-				return err
-			}
-			password, err := requirePasswordStdin(cmd)
-			if err != nil {
-				return err
-			}
-			a, err := openApp(cmd.Context(), cfg, nil)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			login, _ := cmd.Flags().GetString("login")
-			name, _ := cmd.Flags().GetString("name")
-			v, err := a.accounts.CreateOperator(cmd.Context(), ports.CreateOperatorCommand{Login: login, Name: name,
-				Password: password, Source: cliSource()})
-			if err != nil {
-				return describe(err)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "operator %s created (id %s)\n", v.Login, v.ID)
-			return err
+			})
 		},
 	}
 	create.Flags().String("login", "", "login ID")
@@ -158,35 +147,25 @@ func tenantCommand() *cobra.Command {
 		Short: "create a tenant with its first admin",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
+			return withApp(cmd, true, func(a *app) error {
+				password, err := readPassword(cmd)
+				if err != nil {
+					return err
+				}
+				f := cmd.Flags()
+				code, _ := f.GetString("code")
+				name, _ := f.GetString("name")
+				adminLogin, _ := f.GetString("admin-login")
+				adminName, _ := f.GetString("admin-name")
+				tv, av, err := a.accounts.CreateTenant(cmd.Context(), ports.CreateTenantCommand{Code: code, Name: name,
+					AdminLogin: adminLogin, AdminName: adminName, AdminPassword: password, Source: cliSource()})
+				if err != nil {
+					return describe(err)
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "tenant %s created (id %s); admin %s must choose a new password at first login\n",
+					tv.Code, tv.ID, av.Login)
 				return err
-			}
-			if err := persistentStore(cfg); err != nil {
-				return err
-			}
-			password, err := requirePasswordStdin(cmd)
-			if err != nil {
-				return err
-			}
-			a, err := openApp(cmd.Context(), cfg, nil)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			f := cmd.Flags()
-			code, _ := f.GetString("code")
-			name, _ := f.GetString("name")
-			adminLogin, _ := f.GetString("admin-login")
-			adminName, _ := f.GetString("admin-name")
-			tv, av, err := a.accounts.CreateTenant(cmd.Context(), ports.CreateTenantCommand{Code: code, Name: name,
-				AdminLogin: adminLogin, AdminName: adminName, AdminPassword: password, Source: cliSource()})
-			if err != nil {
-				return describe(err)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "tenant %s created (id %s); admin %s must choose a new password at first login\n",
-				tv.Code, tv.ID, av.Login)
-			return err
+			})
 		},
 	}
 	f := create.Flags()
