@@ -21,22 +21,7 @@ func translate(op string, err error) error {
 		return fmt.Errorf("sqlstore: %s: %w", op, ports.ErrNotFound)
 	case errors.Is(err, gorm.ErrDuplicatedKey), errors.Is(err, gorm.ErrForeignKeyViolated):
 		return fmt.Errorf("sqlstore: %s: %w", op, ports.ErrConflict)
-	case isBoundaryError(err):
-		return err
 	default:
 		return fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
-}
-
-// isBoundaryError tells errors that already speak the ports' language (from a nested call).
-func isBoundaryError(err error) bool {
-	if _, ok := ports.AsError(err); ok {
-		return true
-	}
-	for _, kind := range []error{ports.ErrNotFound, ports.ErrConflict, ports.ErrInvalid, ports.ErrUnavailable} {
-		if errors.Is(err, kind) {
-			return true
-		}
-	}
-	return false
 }

@@ -246,8 +246,7 @@ func (s *Store) PutChallenge(ctx context.Context, c ports.ChallengeRecord) error
 // takes exactly one gets it; ErrNotFound when absent. Expired ceremonies are returned too.
 func (s *Store) TakeChallenge(ctx context.Context, id string) (ports.ChallengeRecord, error) {
 	var rows []challengeRow
-	err := s.writer(ctx).Raw(`DELETE FROM webauthn_challenges WHERE id = ?
-RETURNING id, tenant_id, account_id, purpose, data, expires_at`, id).Scan(&rows).Error
+	err := s.writer(ctx).Clauses(clause.Returning{}).Where("id = ?", id).Delete(&rows).Error
 	if err != nil {
 		return ports.ChallengeRecord{}, translate("take challenge", err)
 	}

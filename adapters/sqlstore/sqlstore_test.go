@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -170,26 +171,63 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 				t.Errorf("Migrate again #%d: %v", i, err)
 			}
 		}
-		// Each version applied exactly once.
-		db := rawDB(t, d.name, dsn)
-		var rows []struct {
-			VersionID int64
-			N         int
-		}
-		err := db.Raw("SELECT version_id, count(*) AS n FROM goose_db_version WHERE is_applied GROUP BY version_id ORDER BY version_id").
-			Scan(&rows).Error
-		if err != nil {
-			t.Fatalf("read goose_db_version: %v", err)
-		}
-		if len(rows) < 2 {
-			t.Fatalf("goose_db_version = %+v, want version 0 and the migrations", rows)
-		}
-		for _, r := range rows {
-			if r.N != 1 {
-				t.Errorf("version %d recorded %d times, want once", r.VersionID, r.N)
-			}
-		}
+		checkMigratedOnce(t, d.name, dsn)
 	})
+}
+
+// TestMigrateFromTwoProcesses: two processes (this test binary, run again as a child) migrate one fresh
+// database at once; both succeed and every version is applied once.
+func TestMigrateFromTwoProcesses(t *testing.T) {
+	if driver := os.Getenv("SQLSTORE_TEST_CHILD_DRIVER"); driver != "" {
+		// The child: migrate and report through the exit status.
+		s, err := sqlstore.Open(t.Context(), driver, os.Getenv("SQLSTORE_TEST_CHILD_DSN"), sqlstore.WithMaxOpenConns(2))
+		if err != nil {
+			t.Fatalf("child Open: %v", err)
+		}
+		defer s.Close()
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatalf("child Migrate: %v", err)
+		}
+		return
+	}
+	forEachDialect(t, func(t *testing.T, d dialect) {
+		dsn := d.dsn(t)
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() {
+				cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestMigrateFromTwoProcesses$", "-test.count=1")
+				cmd.Env = append(os.Environ(), "SQLSTORE_TEST_CHILD_DRIVER="+d.name, "SQLSTORE_TEST_CHILD_DSN="+dsn)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("child %d: %v\n%s", i, err, out)
+				}
+			})
+		}
+		wg.Wait()
+		checkMigratedOnce(t, d.name, dsn)
+	})
+}
+
+// checkMigratedOnce fails unless goose recorded every version exactly once.
+func checkMigratedOnce(t *testing.T, driver, dsn string) {
+	t.Helper()
+	var rows []struct {
+		VersionID int64
+		N         int
+	}
+	err := rawDB(t, driver, dsn).
+		Raw("SELECT version_id, count(*) AS n FROM goose_db_version WHERE is_applied GROUP BY version_id ORDER BY version_id").
+		Scan(&rows).Error
+	if err != nil {
+		t.Fatalf("read goose_db_version: %v", err)
+	}
+	if len(rows) < 2 {
+		t.Fatalf("goose_db_version = %+v, want version 0 and the migrations", rows)
+	}
+	for _, r := range rows {
+		if r.N != 1 {
+			t.Errorf("version %d recorded %d times, want once", r.VersionID, r.N)
+		}
+	}
 }
 
 // rawDB opens a plain GORM connection on dsn, for looking behind the store's back.

@@ -21,6 +21,11 @@ type txValue struct {
 // InTx runs fn in one transaction; every store call made with the context fn receives joins it. A nested
 // InTx joins the outer transaction in a savepoint: its failure undoes only its own writes (as in the
 // memory store), and the outer transaction goes on.
+//
+// Inside fn, write only with fn's context: on SQLite the transaction holds the one write connection, so
+// a write with another context waits for it until that context ends (the memory store deadlocks alike).
+// On Postgres a transaction that appends to the audit chain holds the chain's lock until it ends, so
+// append last.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if tx := s.txFrom(ctx); tx != nil {
 		return s.savepoint(ctx, tx, fn)
