@@ -48,7 +48,8 @@ type ChallengeRecord struct {
 }
 
 // MFAStore keeps second factors. Every call is scoped by tenant (operators: tenantID ""); another tenant's
-// records are ErrNotFound.
+// records are ErrNotFound, and so is a missing one for calls on a single record (TOTPByAccount, ConfirmTOTP,
+// AdvanceTOTPStep, DeleteTOTP, UpdateWebAuthnCredential, DeleteWebAuthnCredential).
 type MFAStore interface {
 	// PutTOTP stores the account's TOTP authenticator, replacing any earlier one.
 	PutTOTP(ctx context.Context, r TOTPRecord) error
