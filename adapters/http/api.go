@@ -39,16 +39,18 @@ type sessionResponse struct {
 	Notice      string  `json:"notice,omitempty"` // e.g. recovery_code_used: tell the person to enrol a new factor
 }
 
+func toSessionResponse(r ports.LoginResult) sessionResponse {
+	return sessionResponse{Token: r.Token, MFARequired: r.Stage == ports.StageMFA, Stage: r.Stage,
+		ExpiresAt: rfc3339(r.ExpiresAt), Notice: r.Notice}
+}
+
 // replySession answers with the session a port call returned, or passes its error on.
 func replySession(c echo.Context) func(ports.LoginResult, error) error {
 	return func(r ports.LoginResult, err error) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(c, http.StatusOK, sessionResponse{
-			Token: r.Token, MFARequired: r.Stage == ports.StageMFA, Stage: r.Stage, ExpiresAt: rfc3339(r.ExpiresAt),
-			Notice: r.Notice,
-		})
+		return writeJSON(c, http.StatusOK, toSessionResponse(r))
 	}
 }
 
@@ -134,6 +136,10 @@ type tenantJSON struct {
 	MFARequired bool   `json:"mfa_required"`
 }
 
+func toTenantJSON(t ports.TenantView) tenantJSON {
+	return tenantJSON{ID: t.ID, Code: t.Code, Name: t.Name, Status: t.Status, MFARequired: t.MFARequired}
+}
+
 type meResponse struct {
 	Account accountJSON `json:"account"`
 	Tenant  *tenantJSON `json:"tenant"` // null for operators, who belong to no tenant
@@ -154,8 +160,10 @@ func (s *Server) apiMe(c echo.Context) error {
 	res := meResponse{Account: toAccountJSON(a), Stage: p.Stage}
 	res.Roles = res.Account.Roles
 	res.MFA.Enabled = a.MFAEnabled
+	res.MFA.Required = a.Kind == ports.KindOperator // operators always need a second factor
 	if t.ID != "" {
-		res.Tenant = &tenantJSON{ID: t.ID, Code: t.Code, Name: t.Name, Status: t.Status, MFARequired: t.MFARequired}
+		tj := toTenantJSON(t)
+		res.Tenant = &tj
 		res.MFA.Required = t.MFARequired
 	}
 	return writeJSON(c, http.StatusOK, res)

@@ -22,6 +22,7 @@ var (
 	gateSelf     = gate{ports.StageFull, ports.StagePasswordChange, ports.StageMFAEnrol} // one's own account
 	gatePassword = gate{ports.StageFull, ports.StagePasswordChange}
 	gateMFA      = gate{ports.StageMFA}
+	gateEnrol    = gate{ports.StageFull, ports.StageMFAEnrol} // adding a second factor
 )
 
 func (g gate) admits(stage string) bool { return slices.Contains(g, stage) }
@@ -169,24 +170,24 @@ func (s *Server) session(a area, g gate, roles ...string) echo.MiddlewareFunc {
 			login := loginPath(c.Request().URL.Path)
 			ck, err := c.Cookie(s.sessionCookie())
 			if err != nil || !plainToken(ck.Value) {
-				return c.Redirect(http.StatusSeeOther, login)
+				return leave(c, login, errSessionEnded)
 			}
 			p, err := s.accounts.Authenticate(c.Request().Context(), ck.Value, source(c))
 			if errors.Is(err, ports.ErrUnauthenticated) {
 				s.clearSessionCookie(c)
-				return c.Redirect(http.StatusSeeOther, login)
+				return leave(c, login, errSessionEnded)
 			}
 			if err != nil {
 				return err
 			}
 			if !a.admits(p.Kind) {
 				if p.Kind == ports.KindOperator {
-					return c.Redirect(http.StatusSeeOther, stagePage(p)) // the operators' own pages
+					return leave(c, stagePage(p), errForbidden) // the operators' own pages
 				}
-				return c.Redirect(http.StatusSeeOther, login) // a member needs an operator login here
+				return leave(c, login, errForbidden) // a member needs an operator login here
 			}
 			if !g.admits(p.Stage) {
-				return c.Redirect(http.StatusSeeOther, stagePage(p))
+				return leave(c, stagePage(p), pendingStep(p.Stage))
 			}
 			if !hasRoles(p, roles) {
 				return errForbidden
@@ -196,6 +197,31 @@ func (s *Server) session(a area, g gate, roles ...string) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+var errSessionEnded = newProblem(http.StatusUnauthorized, "unauthenticated",
+	"Your session has ended. Reload the page and log in again.", "セッションが終了しました。ページを再読み込みして、もう一度ログインしてください。")
+
+// wantsJSON tells a request of the page script (a fetch with Accept: application/json) from a browser's
+// navigation. The script gets problem documents, never an HTML page or a redirect, which it could not read;
+// deciding by the header rather than the route also covers errors raised before routing (413).
+func wantsJSON(c echo.Context) bool {
+	for part := range strings.SplitSeq(c.Request().Header.Get(echo.HeaderAccept), ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		switch strings.ToLower(strings.TrimSpace(mt)) {
+		case echo.MIMEApplicationJSON, "application/problem+json":
+			return true
+		}
+	}
+	return false
+}
+
+// leave sends a page request to another page (303); the page script gets the problem p instead.
+func leave(c echo.Context, to string, p *problemError) error {
+	if wantsJSON(c) {
+		return p
+	}
+	return c.Redirect(http.StatusSeeOther, to)
 }
 
 // cookieName applies the __Host- prefix over https: the browser then insists on Secure, Path=/ and no Domain,
@@ -227,6 +253,14 @@ func (s *Server) setCookie(c echo.Context, name, value string, expires time.Time
 // link (a mail from HR) while the CSRF token guards the forms.
 func (s *Server) setSessionCookie(c echo.Context, token string, expires time.Time) {
 	s.setCookie(c, s.sessionCookie(), token, expires.UTC(), 0, http.SameSiteLaxMode)
+}
+
+// replaceSession hands the browser the session a port call opened in place of its old one (a login, a second
+// factor, a new factor or password, each of which ends the session before): the cookie, and a fresh CSRF
+// token to go with it.
+func (s *Server) replaceSession(c echo.Context, res ports.LoginResult) {
+	s.setSessionCookie(c, res.Token, res.ExpiresAt)
+	s.rotateCSRF(c)
 }
 
 func (s *Server) clearSessionCookie(c echo.Context) {

@@ -41,6 +41,10 @@ func decodeJSON(c echo.Context, dst any) error {
 	return nil
 }
 
+// rawJSON reads a body that is passed on to the domain as it is (a WebAuthn credential from the browser, whose
+// members the relying-party library knows): the same checks as decodeJSON except the list of keys.
+func rawJSON(c echo.Context) ([]byte, error) { return readJSON(c, nil) }
+
 // readJSON checks the media type and reads and checks the body; keys, when not nil, are the only top-level
 // members allowed.
 func readJSON(c echo.Context, keys map[string]bool) ([]byte, error) {

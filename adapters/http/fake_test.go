@@ -41,10 +41,17 @@ type fakeAccounts struct {
 	fail       error // returned once by the next use-case call (not Authenticate)
 	lastSource ports.Source
 	seq        int
+
+	// second factors (fake_mfa_test.go)
+	factors     map[string]*fakeFactors
+	mfaRequired bool
+	lastBody    []byte // the last WebAuthn response the fake was given
+	lastKeyName string
 }
 
 func newFake() *fakeAccounts {
-	f := &fakeAccounts{sessions: map[string]ports.Principal{}, accounts: map[string]ports.AccountView{}}
+	f := &fakeAccounts{sessions: map[string]ports.Principal{}, accounts: map[string]ports.AccountView{},
+		factors: newFakeFactors(), mfaRequired: true}
 	add := func(id, tenant, kind, login, name string, roles ...string) {
 		f.accounts[id] = ports.AccountView{ID: id, TenantID: tenant, Kind: kind, Login: login, Name: name,
 			Roles: roles, Status: ports.AccountActive, CreatedAt: epoch, UpdatedAt: epoch}
@@ -187,6 +194,7 @@ func (f *fakeAccounts) Authenticate(_ context.Context, token string, src ports.S
 			"The session has expired.", "セッションの有効期限が切れました。")
 	}
 	p.Source = src
+	p.SessionID = sessionID(token)
 	return p, nil
 }
 
@@ -207,9 +215,7 @@ func (f *fakeAccounts) ChangePassword(_ context.Context, p ports.Principal, curr
 		return ports.LoginResult{}, err
 	}
 	if current != goodPassword {
-		return ports.LoginResult{}, ports.Invalid("current_password_incorrect", "The current password is incorrect.",
-			"現在のパスワードが正しくありません。", ports.FieldError{Field: "current_password", Code: "incorrect",
-				MessageEN: "is incorrect", MessageJA: "正しくありません"})
+		return ports.LoginResult{}, errWrongPassword
 	}
 	if len(next) < 10 {
 		return ports.LoginResult{}, ports.Invalid("password_policy", "The password does not meet the password policy.",
@@ -217,13 +223,22 @@ func (f *fakeAccounts) ChangePassword(_ context.Context, p ports.Principal, curr
 			ports.FieldError{Field: "new_password", Code: "too_short", MessageEN: "must be at least 10 characters", MessageJA: "10文字以上にしてください"},
 			ports.FieldError{Field: "new_password", Code: "character_classes", MessageEN: "must contain at least 3 of: upper-case letters, lower-case letters, digits, symbols", MessageJA: "英大文字・英小文字・数字・記号のうち3種類以上を含めてください"})
 	}
+	f.endSessions(p.AccountID)
+	p.Stage = ports.StageFull
+	return f.newSession(p), nil
+}
+
+var errWrongPassword = ports.Invalid("current_password_incorrect", "The current password is incorrect.",
+	"現在のパスワードが正しくありません。", ports.FieldError{Field: "current_password", Code: "incorrect",
+		MessageEN: "is incorrect", MessageJA: "正しくありません"})
+
+// endSessions ends every session of an account. The caller holds f.mu.
+func (f *fakeAccounts) endSessions(accountID string) {
 	for tok, s := range f.sessions {
-		if s.AccountID == p.AccountID {
+		if s.AccountID == accountID {
 			delete(f.sessions, tok)
 		}
 	}
-	p.Stage = ports.StageFull
-	return f.newSession(p), nil
 }
 
 func (f *fakeAccounts) Me(_ context.Context, p ports.Principal) (ports.AccountView, ports.TenantView, error) {
@@ -236,10 +251,16 @@ func (f *fakeAccounts) Me(_ context.Context, p ports.Principal) (ports.AccountVi
 		panic("fake: secret-panic-detail")
 	}
 	a := f.accounts[p.AccountID]
+	a.MFAEnabled = f.factorsOf(a.ID).count() > 0
 	if a.TenantID == "" {
 		return a, ports.TenantView{}, nil
 	}
-	return a, ports.TenantView{ID: tenantID, Code: tenantCode, Name: tenantName, Status: ports.TenantActive, MFARequired: true}, nil
+	return a, f.tenant(), nil
+}
+
+// tenant is the one tenant's view. The caller holds f.mu.
+func (f *fakeAccounts) tenant() ports.TenantView {
+	return ports.TenantView{ID: tenantID, Code: tenantCode, Name: tenantName, Status: ports.TenantActive, MFARequired: f.mfaRequired}
 }
 
 func (f *fakeAccounts) CreateTenant(context.Context, ports.CreateTenantCommand) (ports.TenantView, ports.AccountView, error) {

@@ -32,7 +32,8 @@ func TestSecurityHeaders(t *testing.T) {
 			rec := h.do(r)
 			hd := rec.Header()
 			csp := hd.Get("Content-Security-Policy")
-			for _, d := range []string{"default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'", "script-src 'self'"} {
+			for _, d := range []string{"default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'", "script-src 'self'",
+				"img-src 'self' data:"} {
 				if !strings.Contains(csp, d) {
 					t.Errorf("%s: CSP %q lacks %q", r.path, csp, d)
 				}
@@ -121,12 +122,15 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"relative URL":     {PublicURL: "/app"},
 		"cert without key": {TLSCertFile: "cert.pem"},
 	} {
-		if _, err := web.New(cfg, web.Deps{Accounts: f}); err == nil {
+		if _, err := web.New(cfg, web.Deps{Accounts: f, MFA: f}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, err := web.New(web.Config{}, web.Deps{}); err == nil {
+	if _, err := web.New(web.Config{}, web.Deps{MFA: f}); err == nil {
 		t.Error("no Accounts port accepted")
+	}
+	if _, err := web.New(web.Config{}, web.Deps{Accounts: f}); err == nil {
+		t.Error("no MFA port accepted")
 	}
 }
 
@@ -226,6 +230,8 @@ func TestMetrics(t *testing.T) {
 		`roumu_http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="+Inf"} 2`,
 		`roumu_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 2`,
 		`roumu_build_info{version="1.2.3"} 1`,
+		"# TYPE go_goroutines gauge",              // the Go runtime collector
+		"# TYPE process_start_time_seconds gauge", // the process collector
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s:\n%s", want, body)
@@ -255,9 +261,20 @@ func TestRoutes(t *testing.T) {
 		"GET /api/v1/me", "POST /api/v1/me/password",
 		"GET /api/v1/accounts", "POST /api/v1/accounts", "GET /api/v1/accounts/:id", "PATCH /api/v1/accounts/:id",
 		"POST /api/v1/accounts/:id/unlock", "POST /api/v1/accounts/:id/disable",
-		"GET /login", "POST /login", "POST /logout", "GET /login/mfa", "GET /",
+		"POST /api/v1/auth/mfa/totp", "POST /api/v1/auth/mfa/webauthn/begin", "POST /api/v1/auth/mfa/webauthn/finish",
+		"POST /api/v1/auth/mfa/recovery",
+		"GET /api/v1/me/mfa", "POST /api/v1/me/mfa/totp", "POST /api/v1/me/mfa/totp/confirm", "DELETE /api/v1/me/mfa/totp",
+		"POST /api/v1/me/mfa/webauthn/begin", "POST /api/v1/me/mfa/webauthn/finish", "DELETE /api/v1/me/mfa/webauthn/:id",
+		"GET /api/v1/tenant", "PATCH /api/v1/tenant",
+		"GET /login", "POST /login", "POST /logout", "GET /",
+		"GET /login/mfa", "POST /login/mfa/totp", "POST /login/mfa/recovery",
+		"POST /login/mfa/webauthn/begin", "POST /login/mfa/webauthn/finish",
 		"GET /settings/security", "POST /settings/security",
+		"POST /settings/security/totp", "POST /settings/security/totp/confirm", "POST /settings/security/totp/remove",
+		"POST /settings/security/webauthn/begin", "POST /settings/security/webauthn/finish",
+		"POST /settings/security/webauthn/:id/remove",
 		"GET /admin/accounts", "POST /admin/accounts", "POST /admin/accounts/:id/unlock", "POST /admin/accounts/:id/disable",
+		"GET /admin/security", "POST /admin/security",
 		"GET /ops/login", "POST /ops/login", "GET /ops",
 	}
 	slices.Sort(got)

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates in templates/, each parsed together with layout.html.
-var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "ops", "error"}
+var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "admin_security", "ops", "error"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -52,13 +53,15 @@ func invalid(m *message, field string) bool {
 	return false
 }
 
-// fieldView is one labelled, required input of a form (the "field" template).
+// fieldView is one labelled input of a form (the "field" template).
 type fieldView struct {
-	Name, Type, Autocomplete string
-	LabelJA, LabelEN         string
-	Value                    string
-	DescribedBy              string
-	Invalid                  bool
+	ID, Name, Type, Autocomplete string
+	LabelJA, LabelEN             string
+	Value                        string
+	InputMode                    string
+	Invalid, Required            bool
+	hints                        []string
+	failed                       string // the form whose submission failed (view.Failed)
 }
 
 // field describes the input name of v's form: its label from fieldLabels, the value typed before (never a
@@ -66,15 +69,45 @@ type fieldView struct {
 // reader announces why. hints are the ids of further descriptions (the password policy).
 func field(v *view, name, typ, autocomplete string, hints ...string) fieldView {
 	l := fieldLabels[name]
-	f := fieldView{Name: name, Type: typ, Autocomplete: autocomplete, LabelJA: l[0], LabelEN: l[1], Invalid: invalid(v.Error, name)}
+	f := fieldView{ID: name, Name: name, Type: typ, Autocomplete: autocomplete, LabelJA: l[0], LabelEN: l[1],
+		Invalid: invalid(v.Error, name), Required: true, hints: hints, failed: v.Failed}
 	if typ != "password" {
 		f.Value = v.Form[name]
 	}
-	if f.Invalid {
-		hints = append(hints, "form-errors")
-	}
-	f.DescribedBy = strings.Join(hints, " ")
 	return f
+}
+
+// In places the field in one of several forms on a page that share field names (every form of the security
+// page asks for the current password): id is its element id, and it shows an error only when form is the
+// one whose submission failed.
+func (f fieldView) In(form, id string) fieldView {
+	f.ID = id
+	f.Invalid = f.Invalid && f.failed == form
+	if f.failed != form {
+		f.Value = ""
+	}
+	return f
+}
+
+// Numeric asks for the numeric keyboard (a TOTP code).
+func (f fieldView) Numeric() fieldView {
+	f.InputMode = "numeric"
+	return f
+}
+
+// Optional drops the required attribute.
+func (f fieldView) Optional() fieldView {
+	f.Required = false
+	return f
+}
+
+// DescribedBy lists the ids that describe the input: its hints, and the error list when it is in error.
+func (f fieldView) DescribedBy() string {
+	hints := f.hints
+	if f.Invalid {
+		hints = append(slices.Clip(hints), "form-errors")
+	}
+	return strings.Join(hints, " ")
 }
 
 func loadPages() (*pages, error) {
@@ -100,6 +133,7 @@ type view struct {
 	Notice    *message          // a success message
 	Error     *message          // what went wrong, with one entry per field
 	Form      map[string]string // values typed in, kept when a form is shown again (never passwords)
+	Failed    string            // on a page with several forms, the one whose submission failed
 	Stage     string
 
 	Account  ports.AccountView
@@ -108,6 +142,11 @@ type view struct {
 	Roles    []roleOption
 	Created  *created
 	Status   int
+
+	MFA           *ports.MFAStatus // the caller's second factors, where the stage lets them be managed
+	TOTP          *totpSetup       // a TOTP secret being enrolled, shown once
+	RecoveryCodes []string         // shown once, right after the first enrolment
+	Continue      string           // where the person goes after noting the recovery codes
 }
 
 // message is a bilingual message, Japanese first.
@@ -139,6 +178,9 @@ var fieldLabels = map[string][2]string{
 	"new_password_confirm": {"新しいパスワード（確認）", "Confirm new password"},
 	"name":                 {"氏名", "Name"},
 	"roles":                {"権限", "Roles"},
+	"code":                 {"確認コード（6桁）", "Verification code (6 digits)"},
+	"recovery_code":        {"リカバリーコード", "Recovery code"},
+	"key_name":             {"セキュリティキーの名前", "Security key name"},
 }
 
 var roleLabels = map[string]string{
@@ -249,8 +291,7 @@ func (s *Server) submitLogin(c echo.Context, ops bool) error {
 	if ck, err := c.Cookie(s.sessionCookie()); err == nil && plainToken(ck.Value) {
 		s.endSession(c, ck.Value)
 	}
-	s.setSessionCookie(c, res.Token, res.ExpiresAt)
-	s.rotateCSRF(c)
+	s.replaceSession(c, res)
 	return c.Redirect(http.StatusSeeOther, stagePage(ports.Principal{Kind: kind, Stage: res.Stage}))
 }
 
@@ -276,10 +317,6 @@ func (s *Server) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, target)
 }
 
-func (s *Server) mfaPlaceholder(c echo.Context) error {
-	return s.render(c, http.StatusOK, "mfa", &view{Title: "2段階認証 / Two-step verification"})
-}
-
 func (s *Server) dashboard(c echo.Context) error {
 	a, t, err := s.accounts.Me(c.Request().Context(), principalOf(c))
 	if err != nil {
@@ -290,41 +327,6 @@ func (s *Server) dashboard(c echo.Context) error {
 
 func (s *Server) opsDashboard(c echo.Context) error {
 	return s.render(c, http.StatusOK, "ops", &view{Title: "運用管理 / Operations", Ops: true})
-}
-
-const securityTitle = "セキュリティ設定 / Security settings"
-
-func (s *Server) securityPage(c echo.Context) error {
-	v := &view{Title: securityTitle}
-	if c.QueryParam("changed") == "1" {
-		v.Notice = &message{JA: "パスワードを変更しました。", EN: "Your password has been changed."}
-	}
-	return s.render(c, http.StatusOK, "security", v)
-}
-
-// securitySubmit changes the password. The change ends every session of the account, this one included, so
-// the new session replaces the cookie.
-func (s *Server) securitySubmit(c echo.Context) error {
-	p := principalOf(c)
-	f := c.Request().PostForm
-	current, next := f.Get("current_password"), f.Get("new_password")
-	if next != f.Get("new_password_confirm") {
-		mismatch := newProblem(http.StatusUnprocessableEntity, "password_mismatch",
-			"The new passwords do not match.", "新しいパスワードが一致しません。")
-		mismatch.fields = []ports.FieldError{{Field: "new_password_confirm", Code: "mismatch",
-			MessageEN: "does not match the new password", MessageJA: "新しいパスワードと一致しません"}}
-		return s.render(c, mismatch.status, "security", &view{Title: securityTitle, Error: messageOf(mismatch)})
-	}
-	res, err := s.accounts.ChangePassword(c.Request().Context(), p, current, next)
-	if err != nil {
-		status, msg, err := formFailure(c, err)
-		if err != nil {
-			return err
-		}
-		return s.render(c, status, "security", &view{Title: securityTitle, Error: msg})
-	}
-	s.setSessionCookie(c, res.Token, res.ExpiresAt)
-	return c.Redirect(http.StatusSeeOther, "/settings/security?changed=1")
 }
 
 const accountsTitle = "アカウント管理 / Accounts"

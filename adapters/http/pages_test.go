@@ -161,11 +161,11 @@ func TestPasswordChangeStage(t *testing.T) {
 
 	old := b.cookies["roumu_session"].Value
 	rec = b.post("/settings/security", url.Values{"current_password": {goodPassword}, "new_password": {"Brand-New-Pass-7"}, "new_password_confirm": {"Brand-New-Pass-7"}})
-	wantRedirect(t, rec, "/settings/security?changed=1")
+	wantRedirect(t, rec, "/settings/security?notice=password_changed")
 	if b.cookies["roumu_session"].Value == old {
 		t.Fatal("the session cookie was not replaced by the new session")
 	}
-	wantPage(t, b.get("/settings/security?changed=1"), http.StatusOK, "パスワードを変更しました。")
+	wantPage(t, b.get("/settings/security?notice=password_changed"), http.StatusOK, "パスワードを変更しました。")
 	wantPage(t, b.get("/"), http.StatusOK, "新人 一郎")
 }
 

@@ -158,8 +158,8 @@ type fieldProblem struct {
 	MessageJA string `json:"message_ja"`
 }
 
-// handleError is Echo's one error handler: API paths get problem+json, pages the bilingual error page (or, for
-// an expired session, the way back to the login form).
+// handleError is Echo's one error handler: API paths and the page script get problem+json, pages the bilingual
+// error page (or, for an expired session, the way back to the login form).
 func (s *Server) handleError(err error, c echo.Context) {
 	p, internal := toProblem(err)
 	if internal || errors.Is(err, errPanic) {
@@ -177,7 +177,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch {
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(p.status)
-	case !isPage(c.Request().URL.Path):
+	case !isPage(c.Request().URL.Path) || wantsJSON(c):
 		werr = writeProblem(c, p)
 	case p.status == http.StatusUnauthorized:
 		s.clearSessionCookie(c)

@@ -46,6 +46,8 @@ type Config struct {
 // Deps are the ports the adapter drives.
 type Deps struct {
 	Accounts ports.Accounts
+	// MFA is the second-factor port (the accounts service implements it too).
+	MFA ports.MFA
 	// Ready answers /readyz; nil means always ready.
 	Ready ports.Pinger
 	// Logger receives the access log and server-side error details; nil discards them.
@@ -56,6 +58,7 @@ type Deps struct {
 type Server struct {
 	cfg      Config
 	accounts ports.Accounts
+	mfa      ports.MFA
 	ready    ports.Pinger
 	log      *slog.Logger
 	e        *echo.Echo
@@ -70,10 +73,13 @@ type Server struct {
 }
 
 // New builds the server and registers its routes. It fails on configuration it cannot honour (an invalid
-// trusted proxy range, an unparsable public URL, a missing Accounts port), so start-up stops with a reason.
+// trusted proxy range, an unparsable public URL, a missing port), so start-up stops with a reason.
 func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Accounts == nil {
 		return nil, errors.New("web: Deps.Accounts is required")
+	}
+	if deps.MFA == nil {
+		return nil, errors.New("web: Deps.MFA is required")
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://localhost:8080"
@@ -106,6 +112,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{
 		cfg:       cfg,
 		accounts:  deps.Accounts,
+		mfa:       deps.MFA,
 		ready:     deps.Ready,
 		log:       logger,
 		metrics:   newMetrics(cfg.Version),
@@ -141,9 +148,8 @@ func (s *Server) Handler() http.Handler { return s.e }
 // Echo exposes the Echo instance, so that tests elsewhere can enumerate e.Routes().
 func (s *Server) Echo() *echo.Echo { return s.e }
 
-// routes registers every route. Each route names the session stages it admits (see gate), so the MFA routes
-// of the follow-up slot in beside the others: /api/v1/auth/mfa/* with gateMFA, /api/v1/me/mfa/* with a gate
-// of StageFull and StageMFAEnrol, and the pages under /login/mfa and /settings/security likewise.
+// routes registers every route. Each route names the session stages it admits (see gate): a session at
+// StageMFA opens only the second-factor step and logout, one at StageMFAEnrol only what adding a factor needs.
 func (s *Server) routes() {
 	e := s.e
 
@@ -160,7 +166,24 @@ func (s *Server) routes() {
 	api.GET("/me", s.apiMe, s.bearer(gateSelf))
 	api.POST("/me/password", s.apiChangePassword, s.bearer(gatePassword))
 
+	mfaStep := s.bearer(gateMFA)
+	api.POST("/auth/mfa/totp", s.apiVerifyTOTP, mfaStep)
+	api.POST("/auth/mfa/webauthn/begin", s.beginWebAuthnLogin, mfaStep)
+	api.POST("/auth/mfa/webauthn/finish", s.apiFinishWebAuthnLogin, mfaStep)
+	api.POST("/auth/mfa/recovery", s.apiUseRecoveryCode, mfaStep)
+
+	enrol := s.bearer(gateEnrol)
+	api.GET("/me/mfa", s.apiMFAStatus, enrol)
+	api.POST("/me/mfa/totp", s.apiBeginTOTP, enrol)
+	api.POST("/me/mfa/totp/confirm", s.apiConfirmTOTP, enrol)
+	api.DELETE("/me/mfa/totp", s.apiRemoveTOTP, s.bearer(gateFull))
+	api.POST("/me/mfa/webauthn/begin", s.beginWebAuthnRegistration, enrol)
+	api.POST("/me/mfa/webauthn/finish", s.apiFinishWebAuthnRegistration, enrol)
+	api.DELETE("/me/mfa/webauthn/:id", s.apiRemoveWebAuthn, s.bearer(gateFull), validID)
+
 	admin := s.bearer(gateFull, ports.RoleAdmin)
+	api.GET("/tenant", s.apiTenant, admin)
+	api.PATCH("/tenant", s.apiUpdateTenant, admin)
 	api.GET("/accounts", s.apiListAccounts, admin)
 	api.POST("/accounts", s.apiCreateAccount, admin)
 	api.GET("/accounts/:id", s.apiGetAccount, admin, validID)
@@ -168,20 +191,38 @@ func (s *Server) routes() {
 	api.POST("/accounts/:id/unlock", s.apiUnlockAccount, admin, validID)
 	api.POST("/accounts/:id/disable", s.apiDisableAccount, admin, validID)
 
-	// Browser pages: cookie session, CSRF on every form.
+	// Browser pages: cookie session, CSRF on every form. The WebAuthn endpoints the page script calls answer
+	// JSON, errors included (see wantsJSON), and take the token in the X-CSRF-Token header.
 	e.GET("/login", s.loginPage, s.csrf)
 	e.POST("/login", s.loginSubmit, s.csrf)
 	e.POST("/logout", s.logout, s.csrf)
-	e.GET("/login/mfa", s.mfaPlaceholder, s.csrf, s.session(anyArea, gateMFA))
+
+	mfaPage := s.session(anyArea, gateMFA)
+	e.GET("/login/mfa", s.mfaPage, s.csrf, mfaPage)
+	e.POST("/login/mfa/totp", s.mfaTOTPSubmit, s.csrf, mfaPage)
+	e.POST("/login/mfa/recovery", s.mfaRecoverySubmit, s.csrf, mfaPage)
+	e.POST("/login/mfa/webauthn/begin", s.beginWebAuthnLogin, s.csrf, mfaPage)
+	e.POST("/login/mfa/webauthn/finish", s.pageFinishWebAuthnLogin, s.csrf, mfaPage)
+
 	e.GET("/", s.dashboard, s.csrf, s.session(memberArea, gateFull))
 	e.GET("/settings/security", s.securityPage, s.csrf, s.session(anyArea, gateSelf))
 	e.POST("/settings/security", s.securitySubmit, s.csrf, s.session(anyArea, gatePassword))
+
+	enrolPage, fullPage := s.session(anyArea, gateEnrol), s.session(anyArea, gateFull)
+	e.POST("/settings/security/totp", s.totpBeginSubmit, s.csrf, enrolPage)
+	e.POST("/settings/security/totp/confirm", s.totpConfirmSubmit, s.csrf, enrolPage)
+	e.POST("/settings/security/totp/remove", s.totpRemoveSubmit, s.csrf, fullPage)
+	e.POST("/settings/security/webauthn/begin", s.beginWebAuthnRegistration, s.csrf, enrolPage)
+	e.POST("/settings/security/webauthn/finish", s.pageFinishWebAuthnRegistration, s.csrf, enrolPage)
+	e.POST("/settings/security/webauthn/:id/remove", s.keyRemoveSubmit, s.csrf, fullPage, validID)
 
 	adminPage := s.session(memberArea, gateFull, ports.RoleAdmin)
 	e.GET("/admin/accounts", s.adminAccounts, s.csrf, adminPage)
 	e.POST("/admin/accounts", s.adminCreateAccount, s.csrf, adminPage)
 	e.POST("/admin/accounts/:id/unlock", s.adminUnlock, s.csrf, adminPage, validID)
 	e.POST("/admin/accounts/:id/disable", s.adminDisable, s.csrf, adminPage, validID)
+	e.GET("/admin/security", s.adminSecurity, s.csrf, adminPage)
+	e.POST("/admin/security", s.adminSecuritySubmit, s.csrf, adminPage)
 
 	e.GET("/ops/login", s.opsLoginPage, s.csrf)
 	e.POST("/ops/login", s.opsLoginSubmit, s.csrf)
