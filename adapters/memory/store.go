@@ -18,7 +18,8 @@ import (
 )
 
 // Store is the in-memory implementation of ports.TenantStore, AccountStore, ThrottleStore, SessionStore,
-// MFAStore, AuditStore, Transactor and Pinger. Its zero value is not usable; call New.
+// MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, Transactor and Pinger. Its zero
+// value is not usable; call New.
 type Store struct {
 	mu sync.Mutex
 	st state
@@ -33,6 +34,11 @@ var (
 	_ ports.AuditStore    = (*Store)(nil)
 	_ ports.Transactor    = (*Store)(nil)
 	_ ports.Pinger        = (*Store)(nil)
+
+	_ ports.EmployeeStore   = (*Store)(nil)
+	_ ports.DepartmentStore = (*Store)(nil)
+	_ ports.Outbox          = (*Store)(nil)
+	_ ports.JobStore        = (*Store)(nil)
 )
 
 // state is everything the store holds. Values in its maps are never modified in place (an update stores a
@@ -50,6 +56,17 @@ type state struct {
 	recovery    map[owner]map[string]bool                 // hash → used
 	challenges  map[string]ports.ChallengeRecord          // by ID
 	audit       []ports.AuditRecord                       // append-only, by Seq
+
+	// The employee register (employees.go, departments.go, outbox.go, jobs.go).
+	employees    map[string]ports.EmployeeRecord         // by ID
+	empNumbers   map[tenantKey]string                    // (tenant ID, employee number) → employee ID
+	changes      map[string][]ports.EmployeeChangeRecord // employee ID → its changes, replaced on every write
+	changeOwners map[string]string                       // change ID → employee ID
+	departments  map[string]ports.DepartmentRecord       // by ID
+	deptCodes    map[tenantKey]string                    // (tenant ID, code) → department ID
+	outbox       map[string]outboxEntry                  // by event ID
+	outboxSeq    int64                                   // the last append's number, PendingEvents' tie-breaker
+	jobs         map[string]ports.JobRecord              // by ID
 }
 
 type loginKey struct{ tenantID, loginKey string }
@@ -71,6 +88,15 @@ func New() *Store {
 		credIDs:     map[string]string{},
 		recovery:    map[owner]map[string]bool{},
 		challenges:  map[string]ports.ChallengeRecord{},
+
+		employees:    map[string]ports.EmployeeRecord{},
+		empNumbers:   map[tenantKey]string{},
+		changes:      map[string][]ports.EmployeeChangeRecord{},
+		changeOwners: map[string]string{},
+		departments:  map[string]ports.DepartmentRecord{},
+		deptCodes:    map[tenantKey]string{},
+		outbox:       map[string]outboxEntry{},
+		jobs:         map[string]ports.JobRecord{},
 	}}
 }
 
@@ -91,6 +117,16 @@ func (st *state) snapshot() state {
 		// The chain is append-only: later appends write only past the snapshot's length, so the slice
 		// header is a snapshot and restoring it cuts the chain back.
 		audit: st.audit,
+
+		employees:    maps.Clone(st.employees),
+		empNumbers:   maps.Clone(st.empNumbers),
+		changes:      maps.Clone(st.changes),
+		changeOwners: maps.Clone(st.changeOwners),
+		departments:  maps.Clone(st.departments),
+		deptCodes:    maps.Clone(st.deptCodes),
+		outbox:       maps.Clone(st.outbox),
+		outboxSeq:    st.outboxSeq,
+		jobs:         maps.Clone(st.jobs),
 	}
 }
 

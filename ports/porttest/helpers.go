@@ -46,6 +46,14 @@ func open(t *testing.T, factory Factory, need ...string) Stores {
 			missing = s.Tx == nil
 		case "Pinger":
 			missing = s.Pinger == nil
+		case "Employees":
+			missing = s.Employees == nil
+		case "Departments":
+			missing = s.Departments == nil
+		case "Outbox":
+			missing = s.Outbox == nil
+		case "Jobs":
+			missing = s.Jobs == nil
 		default:
 			t.Fatalf("porttest: unknown store %q", n)
 		}

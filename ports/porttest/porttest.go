@@ -8,7 +8,8 @@
 //	func TestContract(t *testing.T) {
 //		porttest.RunAll(t, func(t *testing.T) porttest.Stores {
 //			s := memory.New()
-//			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s}
+//			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
+//				Employees: s, Departments: s, Outbox: s, Jobs: s}
 //		})
 //	}
 //
@@ -35,6 +36,11 @@ type Stores struct {
 	Audit    ports.AuditStore
 	Tx       ports.Transactor
 	Pinger   ports.Pinger
+
+	Employees   ports.EmployeeStore
+	Departments ports.DepartmentStore
+	Outbox      ports.Outbox
+	Jobs        ports.JobStore
 }
 
 // Factory returns fresh, empty stores for one test; it registers any cleanup with t.Cleanup. It is called
@@ -56,6 +62,7 @@ func RunAll(t *testing.T, factory Factory) {
 		{"AuditStore", TestAuditStore},
 		{"Transactor", TestTransactor},
 		{"Pinger", TestPinger},
+		{"JobStore", TestJobStore},
 	}
 	for _, s := range suites {
 		t.Run("contract="+s.name, func(t *testing.T) { s.run(t, factory) })

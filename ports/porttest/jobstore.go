@@ -1,0 +1,169 @@
+package porttest
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/roumu/roumu/ports"
+)
+
+// newJob returns a running import of tenantID started by accountID, with every field set.
+func newJob(tenantID, accountID string) ports.JobRecord {
+	return ports.JobRecord{
+		ID: newID(), TenantID: tenantID, Kind: "employees.import", Status: ports.JobRunning, Done: 120, Total: 5000,
+		Result:    []byte(`{"created": 3,  "errors":[{"row":7,"message":"社員番号が重複しています"}]}`),
+		CreatedBy: accountID, CreatedAt: at(0), UpdatedAt: at(time.Minute),
+	}
+}
+
+func checkJob(t *testing.T, got, want ports.JobRecord) {
+	t.Helper()
+	checkEq(t, "ID", got.ID, want.ID)
+	checkEq(t, "TenantID", got.TenantID, want.TenantID)
+	checkEq(t, "Kind", got.Kind, want.Kind)
+	checkEq(t, "Status", got.Status, want.Status)
+	checkEq(t, "Done", got.Done, want.Done)
+	checkEq(t, "Total", got.Total, want.Total)
+	checkBytes(t, "Result", got.Result, want.Result)
+	checkEq(t, "CreatedBy", got.CreatedBy, want.CreatedBy)
+	checkTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
+	checkTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+}
+
+func createJob(t *testing.T, s Stores, j ports.JobRecord) ports.JobRecord {
+	t.Helper()
+	must(t, s.Jobs.CreateJob(t.Context(), j), "CreateJob")
+	return j
+}
+
+// jobs describes the JobStore for the shared checks of tenant-scoped stores; its touch counts one more
+// row done, as an import reports progress.
+func jobs(s Stores) scoped[ports.JobRecord] {
+	return scoped[ports.JobRecord]{
+		get:    s.Jobs.JobByID,
+		update: s.Jobs.UpdateJob,
+		check:  checkJob,
+		touch:  func(j *ports.JobRecord) { j.Done++ },
+		move:   func(j *ports.JobRecord, tenantID, id string) { j.TenantID, j.ID = tenantID, id },
+	}
+}
+
+// jobFixture is a job of one tenant's member, and another tenant.
+type jobFixture struct {
+	s           Stores
+	sc          scoped[ports.JobRecord]
+	tenant      string
+	account     string
+	otherTenant string
+	job         ports.JobRecord
+}
+
+func newJobFixture(t *testing.T, factory Factory) jobFixture {
+	t.Helper()
+	// Jobs are created by real accounts of real tenants, so an SQL store may keep foreign keys to them.
+	s := open(t, factory, "Tenants", "Accounts", "Jobs")
+	f := jobFixture{s: s, sc: jobs(s)}
+	f.tenant, f.account = someone(t, s, false)
+	f.otherTenant, _ = someone(t, s, false)
+	f.job = createJob(t, s, newJob(f.tenant, f.account))
+	return f
+}
+
+// TestJobStore is the contract suite of ports.JobStore. It uses the TenantStore and AccountStore to create
+// the tenants and accounts the jobs belong to.
+func TestJobStore(t *testing.T, factory Factory) {
+	t.Run("RoundTrip", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		f.sc.checkStored(t, f.tenant, f.job.ID, f.job)
+		queued := createJob(t, f.s, ports.JobRecord{
+			ID: newID(), TenantID: f.tenant, Kind: "employees.import", Status: ports.JobQueued,
+			CreatedBy: f.account, CreatedAt: at(time.Hour),
+		})
+		f.sc.checkStored(t, f.tenant, queued.ID, queued) // zero Done, Total, Result and UpdatedAt stay zero
+	})
+
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		f.sc.checkHidden(t, "unknown", f.tenant, newID())
+	})
+
+	t.Run("IDConflict", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		for _, tenant := range []string{f.tenant, f.otherTenant} {
+			dup := newJob(tenant, f.account)
+			dup.ID, dup.Kind = f.job.ID, "employees.export"
+			checkIs(t, "CreateJob(same ID)", f.s.Jobs.CreateJob(t.Context(), dup), ports.ErrConflict)
+		}
+		f.sc.checkStored(t, f.tenant, f.job.ID, f.job)
+	})
+
+	t.Run("Update", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		want := f.job
+		want.Status, want.Done, want.Total = ports.JobSucceeded, 5000, 5000
+		want.Result, want.UpdatedAt = []byte(`{"created":4990,"updated":10}`), at(time.Hour)
+		got, err := f.s.Jobs.UpdateJob(t.Context(), f.tenant, f.job.ID, func(j *ports.JobRecord) error {
+			checkJob(t, *j, f.job) // fn sees the stored record
+			j.Status, j.Done, j.Total, j.Result, j.UpdatedAt = want.Status, want.Done, want.Total, want.Result, want.UpdatedAt
+			return nil
+		})
+		must(t, err, "UpdateJob")
+		checkJob(t, got, want)
+		f.sc.checkStored(t, f.tenant, f.job.ID, want)
+		f.sc.checkUpdate(t, f.tenant, f.job.ID, want)
+	})
+
+	t.Run("UpdateKeepsIdentity", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		f.sc.checkUpdateKeepsIdentity(t, f.tenant, f.job.ID, f.otherTenant, f.job)
+	})
+
+	t.Run("UpdateErrorChangesNothing", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		f.sc.checkUpdateErrorChangesNothing(t, f.tenant, f.job.ID, f.job)
+	})
+
+	t.Run("TenantScoping", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		f.sc.checkHidden(t, "other tenant", f.otherTenant, f.job.ID)
+		f.sc.checkHidden(t, "no tenant", "", f.job.ID)
+		f.sc.checkStored(t, f.tenant, f.job.ID, f.job)
+	})
+
+	t.Run("NoAliasing", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		in := newJob(f.tenant, f.account)
+		want := in
+		want.Result = bytes.Clone(in.Result)
+		createJob(t, f.s, in)
+		in.Result[0] = 'x'
+		got, err := f.s.Jobs.JobByID(t.Context(), f.tenant, in.ID)
+		must(t, err, "JobByID")
+		got.Result[0] = 'x'
+		result := []byte(`{"created":1}`)
+		got, err = f.s.Jobs.UpdateJob(t.Context(), f.tenant, in.ID, func(j *ports.JobRecord) error {
+			j.Result = result
+			return nil
+		})
+		must(t, err, "UpdateJob")
+		result[0] = 'x'
+		got.Result[1] = 'x'
+		want.Result = []byte(`{"created":1}`)
+		f.sc.checkStored(t, f.tenant, in.ID, want)
+	})
+
+	t.Run("ConcurrentUpdateJob", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		f.sc.checkConcurrentUpdates(t, 10, f.tenant, f.job.ID, f.job)
+	})
+}
