@@ -130,14 +130,28 @@
     status.append(ja, document.createElement("br"), en);
   }
 
+  // fieldInput is the form's input a field error names (the key's name is "name" in the JSON, key_name here).
+  function fieldInput(form, field) {
+    return form.querySelector('[name="' + (field === "name" ? "key_name" : field) + '"]');
+  }
+
+  // explain shows why a ceremony failed. Field errors are labelled as the server's error lists are
+  // ("現在のパスワード：正しくありません" / "Current password: is incorrect") and their inputs marked invalid.
   function explain(status, form, err) {
     if (err instanceof Problem) {
       var ja = err.ja;
       var en = err.en;
       err.fields.forEach(function (f) {
-        ja += " " + f.message_ja;
-        en += " " + f.message;
-        var input = form.querySelector('[name="' + (f.field === "name" ? "key_name" : f.field) + '"]');
+        var input = fieldInput(form, f.field);
+        var label = input && form.querySelector('label[for="' + input.id + '"]');
+        var labelEN = label && label.querySelector("[lang=en]");
+        if (label && labelEN) {
+          ja += " " + label.firstChild.textContent.trim() + "：" + f.message_ja;
+          en += " " + labelEN.textContent.replace(/^\/\s*/, "") + ": " + f.message;
+        } else {
+          ja += " " + f.message_ja;
+          en += " " + f.message;
+        }
         if (input) {
           input.setAttribute("aria-invalid", "true");
         }
