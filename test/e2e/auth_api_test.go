@@ -54,8 +54,7 @@ func TestAPIOperatorLogin(t *testing.T) {
 		t.Fatalf("operator session %+v", s)
 	}
 	m := a.me(s.Token)
-	// (mfa.required is not checked: the adapter reports false for operators, who always need MFA.)
-	if m.Account.ID != op.ID || m.Account.Kind != "operator" || m.Tenant != nil || m.Stage != "mfa_enrol" {
+	if m.Account.ID != op.ID || m.Account.Kind != "operator" || m.Tenant != nil || m.Stage != "mfa_enrol" || !m.MFA.Required {
 		t.Fatalf("operator me: %+v", m)
 	}
 	wantProblem(t, a.api(http.MethodGet, "/api/v1/accounts", s.Token, ""), http.StatusForbidden, "mfa_enrolment_required")
@@ -74,10 +73,8 @@ func TestAPIOperatorLogin(t *testing.T) {
 
 func TestAPIForcedFirstPasswordChange(t *testing.T) {
 	t.Parallel()
-	a := startApp(t)
-	_, adminToken := a.tenant("acme")
 	// An admin, so that every refusal below is about the pending step and not about roles.
-	newcomer := a.createAccount(adminToken, "tanaka", "田中 花子", "admin")
+	a, _, newcomer := startWithNewcomer(t, "admin")
 
 	first := a.login("acme", "tanaka", newcomer.InitialPassword, "password_change")
 	if m := a.me(first.Token); m.Stage != "password_change" || !m.Account.MustChangePassword {

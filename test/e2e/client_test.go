@@ -111,7 +111,6 @@ type account struct {
 	Locked             bool     `json:"locked"`
 	LockedUntil        *string  `json:"locked_until"`
 	MustChangePassword bool     `json:"must_change_password"`
-	MFAEnabled         bool     `json:"mfa_enabled"`
 	InitialPassword    string   `json:"initial_password"`
 }
 
@@ -196,6 +195,15 @@ func (a *app) activate(tenant string, acct account) session {
 		a.t.Fatalf("after the first password change: %+v", s)
 	}
 	return s
+}
+
+// startWithNewcomer serves a fresh environment with tenant acme, logs its admin in and has the admin create
+// tanaka (田中 花子) with the given roles, who has not logged in yet.
+func startWithNewcomer(t *testing.T, roles ...string) (a *app, adminToken string, newcomer account) {
+	t.Helper()
+	a = startApp(t)
+	_, adminToken = a.tenant("acme")
+	return a, adminToken, a.createAccount(adminToken, "tanaka", "田中 花子", roles...)
 }
 
 // tenant creates a tenant through the domain (its admin's first password change done) and logs the admin in

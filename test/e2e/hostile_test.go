@@ -114,6 +114,21 @@ func TestHostileRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"overlong new password", "POST", "/api/v1/me/password", "admin", jsonType,
 			text(`{"current_password":"` + testenv.NewPassword + `","new_password":"` + strings.Repeat("Aa1!", 2500) + `"}`), 422, "password_policy"},
 		{"unknown route", "GET", "/api/v1/admin/tenants", "admin", "", nil, 404, "not_found"},
+
+		// Second factors.
+		{"second step without a pending login", "POST", "/api/v1/auth/mfa/totp", "admin", jsonType, text(`{"code":"123456"}`), 403, "forbidden"},
+		{"recovery code without a pending login", "POST", "/api/v1/auth/mfa/recovery", "admin", jsonType, text(`{"code":"x"}`), 403, "forbidden"},
+		{"TOTP confirmation without enrolment", "POST", "/api/v1/me/mfa/totp/confirm", "admin", jsonType, text(`{"code":"123456"}`), 409, "no_pending_ceremony"},
+		{"TOTP code as a number", "POST", "/api/v1/me/mfa/totp/confirm", "admin", jsonType, text(`{"code":123456}`), 422, "invalid_type"},
+		{"TOTP enrolment with a wrong password", "POST", "/api/v1/me/mfa/totp", "hr", jsonType, text(`{"current_password":"Wrong-password-1"}`), 422, "current_password_incorrect"},
+		{"security key finish without a ceremony", "POST", "/api/v1/me/mfa/webauthn/finish", "admin", jsonType, text(`{"id":"AAAA","type":"public-key"}`), 409, "no_pending_ceremony"},
+		{"security key finish with garbage", "POST", "/api/v1/me/mfa/webauthn/finish", "admin", jsonType, text(`[1,2,3]`), 400, "malformed_json"},
+		{"security key removal of an unknown key", "DELETE", "/api/v1/me/mfa/webauthn/nosuchkey", "admin", jsonType,
+			text(`{"current_password":"` + testenv.NewPassword + `"}`), 404, "not_found"},
+		{"removing a TOTP app that is not there", "DELETE", "/api/v1/me/mfa/totp", "admin", jsonType,
+			text(`{"current_password":"` + testenv.NewPassword + `"}`), 404, "not_found"},
+		{"MFA policy as a string", "PATCH", "/api/v1/tenant", "admin", jsonType, text(`{"mfa_required":"yes"}`), 422, "invalid_type"},
+		{"MFA policy set by hr", "PATCH", "/api/v1/tenant", "hr", jsonType, text(`{"mfa_required":true}`), 403, "forbidden"},
 	}
 
 	for _, c := range cases {

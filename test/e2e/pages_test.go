@@ -73,6 +73,13 @@ func (b *browser) logIn(tenant, login, password, next string) {
 	}
 }
 
+// changePassword submits the password form of the security settings.
+func (b *browser) changePassword(current, next, confirm string) response {
+	b.a.t.Helper()
+	return b.submit("/settings/security", url.Values{"current_password": {current}, "new_password": {next},
+		"new_password_confirm": {confirm}})
+}
+
 func wantRedirect(t testing.TB, res response, location string) {
 	t.Helper()
 	if res.status != http.StatusSeeOther || res.header.Get("Location") != location {
@@ -166,24 +173,19 @@ func TestPagesRefuseFormsWithoutCSRFToken(t *testing.T) {
 
 func TestPagesForcedPasswordChange(t *testing.T) {
 	t.Parallel()
-	a := startApp(t)
-	_, admin := a.tenant("acme")
-	newcomer := a.createAccount(admin, "tanaka", "田中 花子", "employee")
+	a, _, newcomer := startWithNewcomer(t, "employee")
 	b := a.browser()
 
 	b.logIn("acme", "tanaka", newcomer.InitialPassword, "/settings/security")
 	wantRedirect(t, b.get("/"), "/settings/security")
 	wantPage(t, b.get("/settings/security"), http.StatusOK, "続行する前に、パスワードを変更してください。", `name="new_password_confirm"`)
 
-	res := b.submit("/settings/security", url.Values{"current_password": {newcomer.InitialPassword},
-		"new_password": {testenv.Password}, "new_password_confirm": {"Something-else-2"}})
+	res := b.changePassword(newcomer.InitialPassword, testenv.Password, "Something-else-2")
 	wantPage(t, res, http.StatusUnprocessableEntity, "新しいパスワードが一致しません。")
-	res = b.submit("/settings/security", url.Values{"current_password": {newcomer.InitialPassword},
-		"new_password": {"weak"}, "new_password_confirm": {"weak"}})
+	res = b.changePassword(newcomer.InitialPassword, "weak", "weak")
 	wantPage(t, res, http.StatusUnprocessableEntity, "パスワードがパスワードポリシーを満たしていません。")
 
-	res = b.submit("/settings/security", url.Values{"current_password": {newcomer.InitialPassword},
-		"new_password": {testenv.Password}, "new_password_confirm": {testenv.Password}})
+	res = b.changePassword(newcomer.InitialPassword, testenv.Password, testenv.Password)
 	wantPage(t, b.get(wantRedirectPath(t, res, "/settings/security")), http.StatusOK, "パスワードを変更しました。")
 	wantPage(t, b.get("/"), http.StatusOK, "<dd>田中 花子</dd>")
 }
