@@ -85,6 +85,9 @@ func lockSQLiteFile(ctx context.Context, path string) (unlock func(), err error)
 	if path == "" {
 		return func() {}, nil
 	}
+	if err := createPrivate(path + ".migrate-lock"); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open(sqlite.DriverName, path+".migrate-lock?_pragma=busy_timeout(1000)")
 	if err != nil {
 		return nil, err

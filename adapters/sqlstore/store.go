@@ -35,8 +35,8 @@ const (
 	DriverPostgres = "postgres"
 )
 
-// Store implements the store ports (tenants, accounts, throttles, sessions, MFA, audit), the Transactor
-// and the Pinger on one database.
+// Store implements the store ports (tenants, accounts, throttles, sessions, MFA, audit, employees,
+// departments, outbox, jobs), the Transactor and the Pinger on one database.
 type Store struct {
 	driver string
 	// write runs writes and transactions; read runs reads outside transactions. On Postgres they are the
@@ -53,14 +53,18 @@ type Store struct {
 }
 
 var (
-	_ ports.TenantStore   = (*Store)(nil)
-	_ ports.AccountStore  = (*Store)(nil)
-	_ ports.ThrottleStore = (*Store)(nil)
-	_ ports.SessionStore  = (*Store)(nil)
-	_ ports.MFAStore      = (*Store)(nil)
-	_ ports.AuditStore    = (*Store)(nil)
-	_ ports.Transactor    = (*Store)(nil)
-	_ ports.Pinger        = (*Store)(nil)
+	_ ports.TenantStore     = (*Store)(nil)
+	_ ports.AccountStore    = (*Store)(nil)
+	_ ports.ThrottleStore   = (*Store)(nil)
+	_ ports.SessionStore    = (*Store)(nil)
+	_ ports.MFAStore        = (*Store)(nil)
+	_ ports.AuditStore      = (*Store)(nil)
+	_ ports.EmployeeStore   = (*Store)(nil)
+	_ ports.DepartmentStore = (*Store)(nil)
+	_ ports.Outbox          = (*Store)(nil)
+	_ ports.JobStore        = (*Store)(nil)
+	_ ports.Transactor      = (*Store)(nil)
+	_ ports.Pinger          = (*Store)(nil)
 )
 
 // Option tunes Open.
@@ -149,6 +153,9 @@ func openSQLite(dsn string, o options) (*Store, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("sqlstore: create database directory: %w", err)
 		}
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("sqlstore: create database file: %w", err)
+		}
 	}
 	base := sqliteDSN(dsn, path, query, o.busyTimeout)
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never has to upgrade a read
@@ -183,6 +190,18 @@ func openSQLite(dsn string, o options) (*Store, error) {
 		s.read = read
 	}
 	return s, nil
+}
+
+// createPrivate creates the file at path, empty, with mode 0600 when it does not exist yet: the database
+// holds HR data, and SQLite would create it 0644 (less the umask), readable by every local user. SQLite
+// creates the -wal and -shm files beside a database with the database file's mode (whatever the umask),
+// so they are private too. An existing file keeps its mode: the operator may have chosen it.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // splitSQLiteDSN returns the file path of a SQLite DSN ("" for an in-memory database) and its query.

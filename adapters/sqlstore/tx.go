@@ -105,6 +105,15 @@ func update[Rec any, Row any, P interface {
 	*Row
 	mutable[Rec]
 }](ctx context.Context, s *Store, op string, scope func(*gorm.DB) *gorm.DB, columns []string, fn func(*Rec) error) (Rec, error) {
+	return updateTx[Rec, Row, P](ctx, s, op, scope, columns, func(_ context.Context, r *Rec) error { return fn(r) })
+}
+
+// updateTx is update with fn given the transaction's context, for a record whose update also reads and
+// writes other rows (an employee's changes) under the same lock and in the same transaction.
+func updateTx[Rec any, Row any, P interface {
+	*Row
+	mutable[Rec]
+}](ctx context.Context, s *Store, op string, scope func(*gorm.DB) *gorm.DB, columns []string, fn func(context.Context, *Rec) error) (Rec, error) {
 	var out Rec
 	err := s.InTx(ctx, func(ctx context.Context) error {
 		var row Row
@@ -113,7 +122,7 @@ func update[Rec any, Row any, P interface {
 		}
 		stored := P(&row).record()
 		next := stored
-		if err := fn(&next); err != nil {
+		if err := fn(ctx, &next); err != nil {
 			return err
 		}
 		P(&row).setRecord(next, stored)

@@ -88,6 +88,34 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// optText is an optional text column: "" is NULL. An absent reference (a root department's parent, an
+// employee without a department) is then not checked by its foreign key, and an absent date (no
+// scheduled change) is left out of the partial index that looks for due dates.
+type optText string
+
+// Value implements driver.Valuer.
+func (t optText) Value() (driver.Value, error) {
+	if t == "" {
+		return nil, nil
+	}
+	return string(t), nil
+}
+
+// Scan implements sql.Scanner.
+func (t *optText) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*t = ""
+	case string:
+		*t = optText(v)
+	case []byte:
+		*t = optText(v)
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T into text", src)
+	}
+	return nil
+}
+
 // jsonOf is a JSON column (jsonb in Postgres, checked text in SQLite) for the small lists and maps of the
 // records (roles, CIDRs, transports, audit details). One column read and written with its row is simpler
 // than a join table, and nothing queries inside these values.
