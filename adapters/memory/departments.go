@@ -32,11 +32,7 @@ func (s *Store) CreateDepartment(ctx context.Context, d ports.DepartmentRecord) 
 
 // department returns the department id of tenantID; another tenant's department is not found.
 func (s *Store) department(tenantID, id string) (ports.DepartmentRecord, error) {
-	d, ok := s.st.departments[id]
-	if !ok || d.TenantID != tenantID {
-		return ports.DepartmentRecord{}, notFound("department", id)
-	}
-	return d, nil
+	return ofTenant(s.st.departments, func(d ports.DepartmentRecord) string { return d.TenantID }, "department", tenantID, id)
 }
 
 // DepartmentByID returns the department of tenantID; ErrNotFound otherwise.

@@ -22,6 +22,17 @@ func takenBy(index map[tenantKey]string, key tenantKey, id string) bool {
 	return ok && other != id
 }
 
+// ofTenant returns m[id] when tenantOf says it belongs to tenantID: another tenant's record is not found,
+// exactly like a missing one, so that no caller can learn that it exists.
+func ofTenant[R any](m map[string]R, tenantOf func(R) string, what, tenantID, id string) (R, error) {
+	r, ok := m[id]
+	if !ok || tenantOf(r) != tenantID {
+		var none R
+		return none, notFound(what, id)
+	}
+	return r, nil
+}
+
 // employeeCopy returns r as the store keeps it: its own Data, normalised instants.
 func employeeCopy(r ports.EmployeeRecord) ports.EmployeeRecord {
 	r.Data = bytes.Clone(r.Data)
@@ -96,21 +107,14 @@ func (s *Store) appendChanges(tenantID, employeeID string, kept []ports.Employee
 
 // employee returns the employee id of tenantID; another tenant's employee is not found.
 func (s *Store) employee(tenantID, id string) (ports.EmployeeRecord, error) {
-	r, ok := s.st.employees[id]
-	if !ok || r.TenantID != tenantID {
-		return ports.EmployeeRecord{}, notFound("employee", id)
-	}
-	return r, nil
+	return ofTenant(s.st.employees, func(r ports.EmployeeRecord) string { return r.TenantID }, "employee", tenantID, id)
 }
 
 // EmployeeByID returns the employee of tenantID; ErrNotFound otherwise.
 func (s *Store) EmployeeByID(ctx context.Context, tenantID, id string) (ports.EmployeeRecord, error) {
 	defer s.lock(ctx)()
 	r, err := s.employee(tenantID, id)
-	if err != nil {
-		return ports.EmployeeRecord{}, err
-	}
-	return employeeCopy(r), nil
+	return employeeCopy(r), err
 }
 
 // EmployeeByNumber returns the employee of tenantID with that number; ErrNotFound when there is none.
@@ -144,7 +148,7 @@ func sortKey(sortBy string) (func(ports.EmployeeRecord) string, error) {
 
 // afterKey returns q.AfterKey as sortKey writes it: an updated_at cursor is an RFC 3339 instant in any zone.
 func afterKey(q ports.EmployeeQuery) (string, error) {
-	if q.Sort != ports.EmployeeSortUpdated {
+	if q.Sort != ports.EmployeeSortUpdated || q.AfterID == "" {
 		return q.AfterKey, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, q.AfterKey)

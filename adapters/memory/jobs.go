@@ -26,11 +26,7 @@ func (s *Store) CreateJob(ctx context.Context, j ports.JobRecord) error {
 
 // job returns the job id of tenantID; another tenant's job is not found.
 func (s *Store) job(tenantID, id string) (ports.JobRecord, error) {
-	j, ok := s.st.jobs[id]
-	if !ok || j.TenantID != tenantID {
-		return ports.JobRecord{}, notFound("job", id)
-	}
-	return j, nil
+	return ofTenant(s.st.jobs, func(j ports.JobRecord) string { return j.TenantID }, "job", tenantID, id)
 }
 
 // JobByID returns the job of tenantID; ErrNotFound otherwise.

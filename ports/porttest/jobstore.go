@@ -2,6 +2,7 @@ package porttest
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -59,10 +60,10 @@ type jobFixture struct {
 	job         ports.JobRecord
 }
 
-func newJobFixture(t *testing.T, factory Factory) jobFixture {
+func newJobFixture(t *testing.T, factory Factory, need ...string) jobFixture {
 	t.Helper()
 	// Jobs are created by real accounts of real tenants, so an SQL store may keep foreign keys to them.
-	s := open(t, factory, "Tenants", "Accounts", "Jobs")
+	s := open(t, factory, append(need, "Tenants", "Accounts", "Jobs")...)
 	f := jobFixture{s: s, sc: jobs(s)}
 	f.tenant, f.account = someone(t, s, false)
 	f.otherTenant, _ = someone(t, s, false)
@@ -71,7 +72,8 @@ func newJobFixture(t *testing.T, factory Factory) jobFixture {
 }
 
 // TestJobStore is the contract suite of ports.JobStore. It uses the TenantStore and AccountStore to create
-// the tenants and accounts the jobs belong to.
+// the tenants and accounts the jobs belong to, and the Transactor for the case in a transaction. An update
+// function cannot change the ID or TenantID: the store ignores or refuses such changes.
 func TestJobStore(t *testing.T, factory Factory) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
@@ -159,6 +161,19 @@ func TestJobStore(t *testing.T, factory Factory) {
 		got.Result[1] = 'x'
 		want.Result = []byte(`{"created":1}`)
 		f.sc.checkStored(t, f.tenant, in.ID, want)
+	})
+
+	t.Run("RollbackInTx", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory, "Tx")
+		f.sc.checkUpdateRolledBack(t, f.s.Tx, f.tenant, f.job.ID, f.job)
+		lost := newJob(f.tenant, f.account)
+		err := f.s.Tx.InTx(t.Context(), func(ctx context.Context) error {
+			must(t, f.s.Jobs.CreateJob(ctx, lost), "CreateJob(in tx)")
+			return errBoom
+		})
+		checkIs(t, "InTx(fn fails)", err, errBoom)
+		f.sc.checkHidden(t, "rolled back", f.tenant, lost.ID)
 	})
 
 	t.Run("ConcurrentUpdateJob", func(t *testing.T) {

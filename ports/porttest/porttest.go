@@ -62,6 +62,9 @@ func RunAll(t *testing.T, factory Factory) {
 		{"AuditStore", TestAuditStore},
 		{"Transactor", TestTransactor},
 		{"Pinger", TestPinger},
+		{"EmployeeStore", TestEmployeeStore},
+		{"DepartmentStore", TestDepartmentStore},
+		{"Outbox", TestOutbox},
 		{"JobStore", TestJobStore},
 	}
 	for _, s := range suites {

@@ -131,3 +131,22 @@ func (sc scoped[R]) checkConcurrentUpdates(t *testing.T, n int, tenantID, id str
 	})
 	sc.checkStored(t, tenantID, id, sc.updated(orig, n))
 }
+
+// checkUpdateRolledBack fails unless an update made in a transaction that then fails is undone, though
+// visible inside the transaction.
+func (sc scoped[R]) checkUpdateRolledBack(t *testing.T, tx ports.Transactor, tenantID, id string, orig R) {
+	t.Helper()
+	err := tx.InTx(t.Context(), func(ctx context.Context) error {
+		_, err := sc.update(ctx, tenantID, id, func(r *R) error {
+			sc.touch(r)
+			return nil
+		})
+		must(t, err, "update(in tx)")
+		got, err := sc.get(ctx, tenantID, id)
+		must(t, err, "get(in tx)")
+		sc.check(t, got, sc.updated(orig, 1))
+		return errBoom
+	})
+	checkIs(t, "InTx(fn fails)", err, errBoom)
+	sc.checkStored(t, tenantID, id, orig)
+}
