@@ -60,6 +60,7 @@ var errNoChange = errors.New("employees: no change")
 // sensitive ones, writes the trail, and checks every state from that day on, since a change dated in the
 // past shows in all later states.
 func (s *Service) plan(ctx context.Context, z sealer, p ports.Principal, t timeline, d draft, today string) (planned, error) {
+	d.effectiveOn = t.day(d.effectiveOn, today)
 	if len(t) > 0 && d.effectiveOn < t.first() {
 		return planned{}, invalid([]ports.FieldError{{Field: "effective_on", Code: "before_first_change",
 			MessageEN: "must not be before the employee's first record (" + t.first() + ")",

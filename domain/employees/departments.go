@@ -62,6 +62,9 @@ func departmentNotFound() error {
 }
 
 func departmentConflict(err error) error {
+	if _, ours := ports.AsError(err); ours {
+		return err
+	}
 	if errors.Is(err, ports.ErrConflict) {
 		return ports.NewError(ports.ErrConflict, "department_conflict",
 			"The department code is taken, or the department is still in use.",

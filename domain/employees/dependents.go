@@ -15,7 +15,7 @@ func dependentNotFound() error {
 // dependentInput parses a dependent's fields and the change's date.
 func (s *Service) dependentInput(in ports.DependentInput) (map[string]string, string, error) {
 	values, errs := dependentFields.parse(in.Fields)
-	day, more := effectiveOn(in.EffectiveOn, s.today())
+	day, more := effectiveOn(in.EffectiveOn)
 	if errs = append(errs, more...); len(errs) > 0 {
 		return nil, "", invalid(errs)
 	}
@@ -55,8 +55,8 @@ func (s *Service) UpdateDependent(ctx context.Context, p ports.Principal, employ
 	}
 	z := s.sealer(p.TenantID, employeeID)
 	return s.write(ctx, p, a, employeeID, writeOp{action: "employee.update", ifVersion: in.IfVersion,
-		build: func(t timeline, _ string) (*draft, []string, error) {
-			old, ok := t.at(day).dependent(dependentID)
+		build: func(t timeline, today string) (*draft, []string, error) {
+			old, ok := t.at(t.day(day, today)).dependent(dependentID)
 			if !ok {
 				return nil, nil, dependentNotFound()
 			}
@@ -83,13 +83,13 @@ func (s *Service) RemoveDependent(ctx context.Context, p ports.Principal, employ
 	if err := require(a.Any()); err != nil {
 		return ports.Employee{}, err
 	}
-	day, errs := effectiveOn(in.EffectiveOn, s.today())
+	day, errs := effectiveOn(in.EffectiveOn)
 	if len(errs) > 0 {
 		return ports.Employee{}, invalid(errs)
 	}
 	return s.write(ctx, p, a, employeeID, writeOp{action: "employee.update", ifVersion: in.IfVersion,
-		build: func(t timeline, _ string) (*draft, []string, error) {
-			if _, ok := t.at(day).dependent(dependentID); !ok {
+		build: func(t timeline, today string) (*draft, []string, error) {
+			if _, ok := t.at(t.day(day, today)).dependent(dependentID); !ok {
 				return nil, nil, dependentNotFound()
 			}
 			return &draft{kind: KindDependentRemoved, effectiveOn: day,

@@ -10,10 +10,11 @@ import (
 	"github.com/roumu/roumu/ports"
 )
 
-// effectiveOn parses the day a change takes effect; "" is today.
-func effectiveOn(s, today string) (string, []ports.FieldError) {
+// effectiveOn parses the day a change takes effect; "" stays "": now, i.e. the employee's current day
+// (today, or the hire date of a future hire), which only the timeline knows.
+func effectiveOn(s string) (string, []ports.FieldError) {
 	if strings.TrimSpace(s) == "" {
-		return today, nil
+		return "", nil
 	}
 	d, p := ParseDate(s)
 	if p != nil {
@@ -70,7 +71,7 @@ func (s *Service) CreateEmployee(ctx context.Context, p ports.Principal, in port
 	var effective string
 	if strings.TrimSpace(in.EffectiveOn) != "" {
 		var more []ports.FieldError
-		effective, more = effectiveOn(in.EffectiveOn, today)
+		effective, more = effectiveOn(in.EffectiveOn)
 		errs = append(errs, more...)
 	}
 	if len(errs) > 0 {
@@ -257,7 +258,7 @@ func (s *Service) employeeDraft(ctx context.Context, p ports.Principal, a Access
 		return draft{}, err
 	}
 	values, errs := parseEmployeeInput(in.Fields, ix)
-	day, more := effectiveOn(in.EffectiveOn, s.today())
+	day, more := effectiveOn(in.EffectiveOn)
 	if errs = append(errs, more...); len(errs) > 0 {
 		return draft{}, invalid(errs)
 	}

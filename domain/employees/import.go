@@ -99,7 +99,7 @@ func (s *Service) ImportEmployees(ctx context.Context, p ports.Principal, req po
 			MessageEN: "must be utf-8 or shift_jis", MessageJA: "文字コードは utf-8 または shift_jis を指定してください"}})
 	}
 	if strings.TrimSpace(req.EffectiveOn) != "" {
-		day, errs := effectiveOn(req.EffectiveOn, run.today)
+		day, errs := effectiveOn(req.EffectiveOn)
 		if len(errs) > 0 {
 			return ports.ImportResult{}, invalid(errs)
 		}
@@ -348,11 +348,7 @@ func (r *importRun) create(ctx context.Context, row int, values map[string]strin
 }
 
 func (r *importRun) update(ctx context.Context, row int, existing ports.EmployeeRecord, values map[string]string) error {
-	day := r.day
-	if day == "" {
-		day = r.today
-	}
-	d := draft{kind: KindImport, effectiveOn: day, values: values, reason: "import"}
+	d := draft{kind: KindImport, effectiveOn: r.day, values: values, reason: "import"}
 	op := writeOp{build: func(timeline, string) (*draft, []string, error) { return &d, nil, nil }}
 	apply := func(rec *ports.EmployeeRecord, changes []ports.EmployeeChangeRecord) (ports.EmployeeUpdate, error) {
 		o, err := r.s.update(ctx, r.p, r.a, rec, changes, op, r.today)

@@ -179,8 +179,9 @@ func staleVersion() error {
 		"他の人が先に更新しました。再読み込みしてからやり直してください。")
 }
 
+// numberTaken names the conflict a store reports on writing an employee (the module's own errors pass).
 func numberTaken(err error) error {
-	if errors.Is(err, ports.ErrConflict) {
+	if _, ours := ports.AsError(err); !ours && errors.Is(err, ports.ErrConflict) {
 		return ports.NewError(ports.ErrConflict, "employee_number_taken",
 			"This employee number is already in use.", "この社員番号は既に使われています。")
 	}
@@ -188,9 +189,9 @@ func numberTaken(err error) error {
 }
 
 // notFoundAs turns a store's ErrNotFound into the module's own error (the store's text never reaches a
-// client).
+// client); the module's own errors pass.
 func notFoundAs(err error) error {
-	if errors.Is(err, ports.ErrNotFound) {
+	if _, ours := ports.AsError(err); !ours && errors.Is(err, ports.ErrNotFound) {
 		return employeeNotFound()
 	}
 	return err

@@ -207,6 +207,14 @@ func (t timeline) currentDay(today string) string {
 	return max(today, t.first())
 }
 
+// day resolves the date of a change: "" is the current day.
+func (t timeline) day(d, today string) string {
+	if d == "" {
+		return t.currentDay(today)
+	}
+	return d
+}
+
 // at folds the changes in effect on day (every change once day reaches the first one's date).
 func (t timeline) at(day string) state {
 	s := newState()
