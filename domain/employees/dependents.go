@@ -29,11 +29,14 @@ func (s *Service) AddDependent(ctx context.Context, p ports.Principal, employeeI
 	if err := require(a.Any()); err != nil {
 		return ports.Employee{}, err
 	}
-	values, day, err := s.dependentInput(in)
-	if err != nil {
-		return ports.Employee{}, err
+	values, errs := dependentFields.parse(in.Fields)
+	for _, e := range dependentFields.missing(values) {
+		if _, given := in.Fields[e.Field]; !given { // a given but invalid value is reported already
+			errs = append(errs, e)
+		}
 	}
-	if errs := dependentFields.missing(values); len(errs) > 0 {
+	day, more := effectiveOn(in.EffectiveOn)
+	if errs = append(errs, more...); len(errs) > 0 {
 		return ports.Employee{}, invalid(errs)
 	}
 	id := kernel.NewID()

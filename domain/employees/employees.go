@@ -37,6 +37,9 @@ func parseEmployeeInput(fields map[string]string, ix deptIndex) (map[string]stri
 func (s *Service) newEmployee(ctx context.Context, p ports.Principal, values map[string]string, effective, kind, reason, today string) (ports.EmployeeRecord, planned, error) {
 	if values[fStatus] == "" {
 		values[fStatus] = ports.EmployeeActive
+		if values[fSeparationDate] != "" { // someone registered after they left (a register taken over late)
+			values[fStatus] = ports.EmployeeSeparated
+		}
 	}
 	if errs := employeeFields.missing(values); len(errs) > 0 {
 		return ports.EmployeeRecord{}, planned{}, invalid(errs)

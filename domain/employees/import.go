@@ -168,16 +168,22 @@ func (r *importRun) audit(ctx context.Context) error {
 		"encoding": r.enc}))
 }
 
-// fail records an error of a row (0 for the file itself); column is a field name or a header as written.
+// column names a field as the report shows it: by its header in the file, else by its Japanese label.
+func (r *importRun) column(field string) string {
+	if h, ok := r.headers[field]; ok {
+		return h
+	}
+	if f, ok := employeeFields.field(field); ok {
+		return f.Label
+	}
+	return field
+}
+
+// fail records an error of a row (0 for the file itself) in a column as the report shows it.
 func (r *importRun) fail(row int, column, code, en, ja string) {
 	errs := &r.result.Errors
 	switch {
 	case len(*errs) < maxImportErrors:
-		if h, ok := r.headers[column]; ok {
-			column = h
-		} else if f, ok := employeeFields.field(column); ok {
-			column = f.Label
-		}
 		*errs = append(*errs, ports.ImportError{Row: row, Column: column, Code: code, MessageEN: en, MessageJA: ja})
 	case len(*errs) == maxImportErrors:
 		*errs = append(*errs, ports.ImportError{Row: row, Code: "too_many_errors",
@@ -195,7 +201,7 @@ func (r *importRun) failErr(row int, err error) error {
 		r.fail(row, "", e.Code, e.MessageEN, e.MessageJA)
 	}
 	for _, f := range e.Fields {
-		r.fail(row, f.Field, f.Code, f.MessageEN, f.MessageJA)
+		r.fail(row, r.column(f.Field), f.Code, f.MessageEN, f.MessageJA)
 	}
 	return nil
 }
@@ -293,7 +299,7 @@ func (r *importRun) mapHeader(header []string) bool {
 		}
 	}
 	if _, ok := r.headers[fEmployeeNumber]; !ok {
-		r.fail(0, fEmployeeNumber, "missing_column", "The 社員番号 (employee_number) column is required.",
+		r.fail(0, r.column(fEmployeeNumber), "missing_column", "The 社員番号 (employee_number) column is required.",
 			"社員番号の列が必要です。")
 	}
 	return len(r.result.Errors) == 0
@@ -318,7 +324,7 @@ func (r *importRun) row(ctx context.Context, row int, rec []string, seen map[str
 	}
 	number := values[fEmployeeNumber]
 	if first, dup := seen[number]; dup {
-		r.fail(row, fEmployeeNumber, "duplicate_employee_number",
+		r.fail(row, r.column(fEmployeeNumber), "duplicate_employee_number",
 			fmt.Sprintf("The employee number is already on row %d.", first),
 			fmt.Sprintf("社員番号が%d行目と重複しています。", first))
 		return nil
