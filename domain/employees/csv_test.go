@@ -140,12 +140,12 @@ func TestImportHeaderProblems(t *testing.T) {
 		mapping map[string]string
 		want    []string
 	}{
-		"no header":     {"", nil, []string{"0  empty_file"}},
-		"no number":     {"姓,名\r\n山田,太郎\r\n", nil, []string{"0 社員番号 missing_column"}},
-		"unknown":       {"社員番号,年収\r\nE1,1\r\n", nil, []string{"0 年収 unknown_column"}},
-		"twice":         {"社員番号,employee_number\r\nE1,E1\r\n", nil, []string{"0 employee_number duplicate_column"}},
-		"mapped":        {"No.,Surname,Memo\r\nE1,山田,x\r\n", map[string]string{"No.": "employee_number", "Surname": "family_name", "Memo": ""}, []string{"1 名 required", "1 セイ required", "1 メイ required", "1 生年月日 required", "1 性別 required", "1 入社日 required"}},
-		"syntax":        {"社員番号\r\n\"E1\r\n", nil, []string{"1  csv_syntax"}},
+		"no header": {"", nil, []string{"0  empty_file"}},
+		"no number": {"姓,名\r\n山田,太郎\r\n", nil, []string{"0 社員番号 missing_column"}},
+		"unknown":   {"社員番号,年収\r\nE1,1\r\n", nil, []string{"0 年収 unknown_column"}},
+		"twice":     {"社員番号,employee_number\r\nE1,E1\r\n", nil, []string{"0 employee_number duplicate_column"}},
+		"mapped":    {"No.,Surname,Memo\r\nE1,山田,x\r\n", map[string]string{"No.": "employee_number", "Surname": "family_name", "Memo": ""}, []string{"1 名 required", "1 セイ required", "1 メイ required", "1 生年月日 required", "1 性別 required", "1 入社日 required"}},
+		"syntax":    {"社員番号\r\n\"E1\r\n", nil, []string{"1  csv_syntax"}},
 	} {
 		res := e.importCSV(t, e.admin, []byte(tc.body), true, tc.mapping)
 		var got []string

@@ -150,7 +150,7 @@ func TestListSearchFilterSortAndPages(t *testing.T) {
 	}{
 		{ports.EmployeeFilter{Cursor: "not a cursor"}, "invalid_cursor"},
 		{ports.EmployeeFilter{Cursor: "eyJzIjoiZW1wbG95ZWVfbnVtYmVyIn0"}, "invalid_cursor"}, // no ID
-		{ports.EmployeeFilter{Cursor: page.NextCursor, Sort: "kana"}, "invalid_cursor"},   // another sort's cursor
+		{ports.EmployeeFilter{Cursor: page.NextCursor, Sort: "kana"}, "invalid_cursor"},     // another sort's cursor
 		{ports.EmployeeFilter{Sort: "salary"}, "validation_failed"},
 		{ports.EmployeeFilter{Limit: -1}, "validation_failed"},
 		{ports.EmployeeFilter{Statuses: []string{"retired"}}, "validation_failed"},
