@@ -82,10 +82,7 @@ func (s *Service) plan(ctx context.Context, z sealer, p ports.Principal, t timel
 	if err := z.sealPatch(ctx, ptch); err != nil {
 		return planned{}, err
 	}
-	body, err := json.Marshal(ptch)
-	if err != nil {
-		return planned{}, err
-	}
+	body := ptch.encode()
 	trailJSON, err := json.Marshal(trailDoc{Reason: d.reason, Changes: trail})
 	if err != nil {
 		return planned{}, err

@@ -45,8 +45,20 @@ var variantRunes = strings.NewReplacer(
 // space is trimmed. It deliberately is not NFKC: NFKC (and even NFC) replaces CJK compatibility ideographs
 // by their unified forms, and people's names are written with exactly those variants (﨑, 神 …).
 func NormalizeText(s string) string {
+	if isASCII(s) { // most values: nothing to fold
+		return strings.TrimSpace(s)
+	}
 	s = variantRunes.Replace(width.Fold.String(s))
 	return strings.TrimSpace(composeKana(s))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // composeKana composes a kana followed by a combining voiced or semi-voiced mark (what width folding makes
