@@ -262,3 +262,33 @@ func TestExportRefusesWhatShiftJISCannotHold(t *testing.T) {
 		t.Fatalf("UTF-8 export: %v", err)
 	}
 }
+
+func TestImportJob(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	job, run, err := e.svc.StartImport(ctx, e.admin, ports.ImportRequest{CSV: bytes.NewReader(importFile(1200))})
+	if err != nil || job.Status != ports.JobQueued || job.Kind != "employees.import" {
+		t.Fatalf("start: %+v %v", job, err)
+	}
+	if err := run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.svc.Job(ctx, e.hr, job.ID)
+	if err != nil || got.Status != ports.JobSucceeded || got.Done != 1200 || got.Total != 1200 {
+		t.Fatalf("job: %+v %v", got, err)
+	}
+	if string(got.Result) != `{"created":1200,"updated":0,"errors":[]}` {
+		t.Errorf("result %s", got.Result)
+	}
+	if _, err := e.svc.Job(ctx, e.other, job.ID); !errors.Is(err, ports.ErrNotFound) {
+		t.Errorf("another tenant's job: %v", err)
+	}
+	job, run, _ = e.svc.StartImport(ctx, e.admin, ports.ImportRequest{CSV: strings.NewReader("社員番号,姓\r\nE1,\r\n")})
+	if err := run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = e.svc.Job(ctx, e.admin, job.ID)
+	if got.Status != ports.JobFailed || !strings.Contains(string(got.Result), `{"row":1,"column":"姓","code":"required","message":"必須項目です"`) {
+		t.Errorf("failed job: %+v %s", got, got.Result)
+	}
+}

@@ -421,10 +421,13 @@ func (s *Service) ApplyDueChanges(ctx context.Context) (int, error) {
 					r.UpdatedAt = s.Clock.Now()
 					return ports.EmployeeUpdate{}, nil
 				})
-			if err != nil && !errors.Is(err, ports.ErrNotFound) { // deleted meanwhile
+			switch {
+			case errors.Is(err, ports.ErrNotFound): // deleted meanwhile
+			case err != nil:
 				return n, err
+			default:
+				n++
 			}
-			n++
 		}
 	}
 }
@@ -441,8 +444,14 @@ const (
 // RevealMyNumber implements ports.Employees: admin and hr only, for a stated purpose, audited (without the
 // number).
 func (s *Service) RevealMyNumber(ctx context.Context, p ports.Principal, employeeID, dependentID, purpose string) (string, error) {
-	if err := require(AccessOf(p).Full()); err != nil {
-		return "", err
+	if !AccessOf(p).Full() {
+		// A refused attempt is part of the access record too.
+		e := auditEvent(p, "employee.my_number.reveal", "employee:"+employeeID, nil)
+		e.Outcome = ports.OutcomeDenied
+		if err := s.record(ctx, e); err != nil {
+			return "", err
+		}
+		return "", forbidden()
 	}
 	purpose = NormalizeText(purpose)
 	switch {

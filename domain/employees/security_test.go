@@ -166,9 +166,18 @@ func TestRevealMyNumber(t *testing.T) {
 			t.Errorf("reveal %q %q by %v: %q %v, want %q %s", tc.dep, tc.purpose, tc.p.Roles, got, err, tc.want, tc.code)
 		}
 	}
-	audits := e.audits(t, "employee.my_number.reveal")
-	if len(audits) != 4 {
-		t.Fatalf("%d reveals audited, want 4", len(audits))
+	var audits []ports.AuditRecord
+	denied := 0
+	for _, a := range e.audits(t, "employee.my_number.reveal") {
+		switch a.Event.Outcome {
+		case ports.OutcomeSuccess:
+			audits = append(audits, a)
+		case ports.OutcomeDenied:
+			denied++
+		}
+	}
+	if len(audits) != 4 || denied != 1 {
+		t.Fatalf("%d reveals and %d refusals audited, want 4 and 1", len(audits), denied)
 	}
 	if a := audits[2].Event; a.Detail["purpose"] != "tax" || a.Detail["dependent"] != dep.ID || a.ActorID != e.hr.AccountID {
 		t.Errorf("audit %+v", a)
