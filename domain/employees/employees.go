@@ -26,10 +26,7 @@ func effectiveOn(s string) (string, []ports.FieldError) {
 // parseEmployeeInput parses the fields of an input and resolves the department; errs lists every problem.
 func parseEmployeeInput(fields map[string]string, ix deptIndex) (map[string]string, []ports.FieldError) {
 	values, errs := employeeFields.parse(fields)
-	if len(errs) == 0 {
-		errs = ix.resolve(values)
-	}
-	return values, errs
+	return values, append(errs, ix.resolve(values)...)
 }
 
 // newEmployee plans a new employee from parsed values: the first change ("hire", or kind) effective on
