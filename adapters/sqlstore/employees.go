@@ -12,17 +12,13 @@ import (
 	"github.com/roumu/roumu/ports"
 )
 
-// batchSize is how many rows one multi-row INSERT carries: few round trips for a large import, and far
-// below the bind-parameter limits of both databases (15 columns × 500 rows = 7,500 parameters).
-const batchSize = 500
-
-// insertMany stores rows in multi-row INSERTs of at most batchSize rows; an empty slice is nothing to do.
+// insertMany stores rows in multi-row INSERTs of s.batchRows rows at most; an empty slice is nothing to do.
 // Callers run it inside s.InTx, so that a failing batch undoes the batches before it.
-func insertMany[Row any](db *gorm.DB, op string, rows []Row) error {
+func insertMany[Row any](ctx context.Context, s *Store, op string, rows []Row) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return translate(op, db.CreateInBatches(rows, batchSize).Error)
+	return translate(op, s.writer(ctx).CreateInBatches(rows, s.batchRows).Error)
 }
 
 type employeeRow struct {
@@ -128,10 +124,14 @@ func (s *Store) CreateEmployees(ctx context.Context, recs []ports.EmployeeRecord
 		changeRows[i] = employeeChangeRowOf(c, seq+1)
 	}
 	return s.InTx(ctx, func(ctx context.Context) error {
-		if err := insertMany(s.writer(ctx), op, rows); err != nil {
+		if err := insertMany(ctx, s, op, rows); err != nil {
 			return err
 		}
-		return insertMany(s.writer(ctx), op, changeRows)
+		if err := insertMany(ctx, s, op, changeRows); err != nil {
+			return err
+		}
+		s.stats.added(ctx, s, len(recs))
+		return nil
 	})
 }
 
@@ -183,6 +183,15 @@ func instantKey(k string) (any, error) {
 // (column, id) > (key, id) walks the order's index from the cursor on (keyset pagination), in both dialects.
 // ErrInvalid for an unknown sort or a bad cursor key.
 func (s *Store) ListEmployees(ctx context.Context, q ports.EmployeeQuery) ([]ports.EmployeeRecord, error) {
+	scope, err := s.employeePage(q)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, s, "list employees", scope, (*employeeRow).record)
+}
+
+// employeePage is the query of ListEmployees: q's filters, cursor, order and limit.
+func (s *Store) employeePage(q ports.EmployeeQuery) (func(*gorm.DB) *gorm.DB, error) {
 	order, ok := employeeSorts[q.Sort]
 	if !ok {
 		return nil, fmt.Errorf("sqlstore: list employees: unknown sort %q: %w", q.Sort, ports.ErrInvalid)
@@ -194,7 +203,7 @@ func (s *Store) ListEmployees(ctx context.Context, q ports.EmployeeQuery) ([]por
 			return nil, err
 		}
 	}
-	return list(ctx, s, "list employees", func(db *gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
 		db = s.employeeFilter(q)(db)
 		if q.AfterID != "" {
 			db = db.Where("("+order.column+", id) > (?, ?)", after, q.AfterID)
@@ -203,7 +212,7 @@ func (s *Store) ListEmployees(ctx context.Context, q ports.EmployeeQuery) ([]por
 			db = db.Limit(q.Limit)
 		}
 		return db.Order(order.column).Order("id")
-	}, (*employeeRow).record)
+	}, nil
 }
 
 // CountEmployees counts the employees that q's filters select; the cursor, sort and limit do not count.
@@ -290,9 +299,8 @@ func (s *Store) UpdateEmployee(ctx context.Context, tenantID, id string, fn func
 			if err != nil {
 				return err
 			}
-			db := s.writer(ctx)
 			if len(upd.Remove) > 0 {
-				err := employeeChangesOf(tenantID, id)(db).Where("id IN ?", upd.Remove).Delete(&employeeChangeRow{}).Error
+				err := employeeChangesOf(tenantID, id)(s.writer(ctx)).Where("id IN ?", upd.Remove).Delete(&employeeChangeRow{}).Error
 				if err != nil {
 					return translate(op, err)
 				}
@@ -302,7 +310,7 @@ func (s *Store) UpdateEmployee(ctx context.Context, tenantID, id string, fn func
 				c.TenantID, c.EmployeeID = tenantID, id
 				rows[i] = employeeChangeRowOf(c, last+int64(i)+1)
 			}
-			return insertMany(db, op, rows)
+			return insertMany(ctx, s, op, rows)
 		})
 }
 
@@ -312,12 +320,25 @@ func employeeChangesOf(tenantID, employeeID string) func(*gorm.DB) *gorm.DB {
 	}
 }
 
-// EmployeeChanges lists the employee's changes in the order they apply: by EffectiveOn, then Seq. An
-// unknown employee (or another tenant's) has none.
+// EmployeeChanges lists the employee's changes in the order they apply: by EffectiveOn, then Seq.
+// ErrNotFound when the tenant has no such employee.
 func (s *Store) EmployeeChanges(ctx context.Context, tenantID, employeeID string) ([]ports.EmployeeChangeRecord, error) {
-	return list(ctx, s, "employee changes", func(db *gorm.DB) *gorm.DB {
+	const op = "employee changes"
+	changes, err := list(ctx, s, op, func(db *gorm.DB) *gorm.DB {
 		return employeeChangesOf(tenantID, employeeID)(db).Order("effective_on").Order("seq")
 	}, (*employeeChangeRow).record)
+	if err != nil || len(changes) > 0 {
+		return changes, err
+	}
+	// No changes: an employee without any (rare: a hire is recorded with the employee), or none at all.
+	var n int64
+	if err := employee(tenantID, employeeID)(s.reader(ctx).Model(&employeeRow{})).Count(&n).Error; err != nil {
+		return nil, translate(op, err)
+	}
+	if n == 0 {
+		return nil, translate(op, gorm.ErrRecordNotFound)
+	}
+	return changes, nil
 }
 
 // DeleteEmployee removes the employee and, by the foreign key's cascade, its changes; ErrNotFound when

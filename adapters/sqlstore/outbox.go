@@ -38,7 +38,7 @@ func (s *Store) AppendEvents(ctx context.Context, events ...ports.OutboxEvent) e
 			OccurredAt: instant(e.OccurredAt), DispatchedAt: optInstant(e.DispatchedAt),
 		}
 	}
-	return s.InTx(ctx, func(ctx context.Context) error { return insertMany(s.writer(ctx), "append events", rows) })
+	return s.InTx(ctx, func(ctx context.Context) error { return insertMany(ctx, s, "append events", rows) })
 }
 
 // PendingEvents lists at most limit undispatched events (all when 0), across tenants, by OccurredAt and

@@ -26,7 +26,7 @@ import (
 type dialect struct {
 	name string
 	// dsn returns the DSN of a fresh, empty database for t (and registers its removal).
-	dsn func(t *testing.T) string
+	dsn func(t testing.TB) string
 }
 
 // dialects are the databases under test: SQLite always, Postgres when ROUMU_TEST_POSTGRES_URL is set.
@@ -34,7 +34,7 @@ func dialects() []dialect {
 	return []dialect{{sqlstore.DriverSQLite, sqliteDSN}, {sqlstore.DriverPostgres, postgresDSN}}
 }
 
-func sqliteDSN(t *testing.T) string {
+func sqliteDSN(t testing.TB) string {
 	// A directory that does not exist yet: Open must create it.
 	return filepath.Join(t.TempDir(), "var", "roumu.db")
 }
@@ -49,7 +49,7 @@ var admin struct {
 // postgresAdmin connects once to ROUMU_TEST_POSTGRES_URL for creating and dropping schemas. Without the
 // variable the Postgres tests are skipped, unless CI=true, where a missing database is a failure; a URL
 // that is set but unreachable always fails.
-func postgresAdmin(t *testing.T) (*gorm.DB, string) {
+func postgresAdmin(t testing.TB) (*gorm.DB, string) {
 	t.Helper()
 	raw := os.Getenv("ROUMU_TEST_POSTGRES_URL")
 	if raw == "" {
@@ -79,7 +79,7 @@ func postgresAdmin(t *testing.T) (*gorm.DB, string) {
 
 // postgresDSN creates a schema of its own for t, dropped at the end, and returns a URL whose connections
 // use it (search_path).
-func postgresDSN(t *testing.T) string {
+func postgresDSN(t testing.TB) string {
 	t.Helper()
 	db, raw := postgresAdmin(t)
 	schema := "rt_" + randomHex(8)
@@ -109,7 +109,7 @@ func randomHex(n int) string {
 
 // open opens and migrates a store on dsn, closed at the end of t. The pool is small: many tests run in
 // parallel against one Postgres.
-func open(t *testing.T, driver, dsn string) *sqlstore.Store {
+func open(t testing.TB, driver, dsn string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.Open(t.Context(), driver, dsn, sqlstore.WithMaxOpenConns(4))
 	if err != nil {
@@ -237,7 +237,7 @@ func checkMigratedOnce(t *testing.T, driver, dsn string) {
 }
 
 // rawDB opens a plain GORM connection on dsn, for looking behind the store's back.
-func rawDB(t *testing.T, driver, dsn string) *gorm.DB {
+func rawDB(t testing.TB, driver, dsn string) *gorm.DB {
 	t.Helper()
 	var dial gorm.Dialector
 	if driver == sqlstore.DriverPostgres {

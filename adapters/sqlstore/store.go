@@ -50,7 +50,20 @@ type Store struct {
 	sqlitePath string
 	// savepoints numbers the savepoints of nested transactions.
 	savepoints atomic.Uint64
+	// batchRows is how many rows one multi-row INSERT carries (CreateEmployees, AppendEvents).
+	batchRows int
+	// stats refreshes SQLite's planner statistics as the register grows.
+	stats sqliteStats
 }
+
+// Rows per multi-row INSERT. Postgres: few round trips for a large import, and far below its 65,535 bind
+// parameters (15 columns × 500 rows). SQLite has no round trips to save, and the driver binds parameters
+// in time quadratic in their number per statement: 50 rows is the fastest (100,000 employees in 6.7 s
+// where 500 rows take 11.8 s).
+const (
+	postgresBatchRows = 500
+	sqliteBatchRows   = 50
+)
 
 var (
 	_ ports.TenantStore     = (*Store)(nil)
@@ -140,7 +153,7 @@ func openPostgres(dsn string, o options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(o.maxOpenConns)
 	sqlDB.SetMaxIdleConns(o.maxOpenConns)
 	sqlDB.SetConnMaxLifetime(o.connMaxLifetime)
-	return &Store{driver: DriverPostgres, write: db, read: db}, nil
+	return &Store{driver: DriverPostgres, write: db, read: db, batchRows: postgresBatchRows}, nil
 }
 
 func openSQLite(dsn string, o options) (*Store, error) {
@@ -171,7 +184,7 @@ func openSQLite(dsn string, o options) (*Store, error) {
 	}
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
-	s := &Store{driver: DriverSQLite, write: write, read: write}
+	s := &Store{driver: DriverSQLite, write: write, read: write, batchRows: sqliteBatchRows}
 	if file {
 		s.sqlitePath = path
 		// An in-memory database lives in its one connection, so only file databases get a read pool.
@@ -235,7 +248,10 @@ func sqliteDSN(dsn, path string, query url.Values, busy time.Duration) string {
 		"foreign_keys(1)",
 	}
 	if path != "" {
-		pragmas = append(pragmas, "journal_mode(WAL)", "synchronous(NORMAL)")
+		// mmap_size: reads map the file instead of copying pages into each connection's 2 MiB cache with a
+		// system call apiece; a filtered listing of a 100,000-employee register takes 2 ms instead of 5.
+		// It reserves address space, not memory, and the pool's connections share the mapped pages.
+		pragmas = append(pragmas, "journal_mode(WAL)", "synchronous(NORMAL)", "mmap_size(268435456)")
 	}
 	q["_pragma"] = append(pragmas, q["_pragma"]...)
 	name := path
