@@ -107,18 +107,35 @@ func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, erro
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var (
-		s   *Store
-		err error
-	)
+	var open func() (*Store, error)
 	switch driver {
 	case DriverSQLite:
-		s, err = openSQLite(dsn, o)
+		open = func() (*Store, error) { return openSQLite(dsn, o) }
 	case DriverPostgres:
-		s, err = openPostgres(dsn, o)
+		open = func() (*Store, error) { return openPostgres(dsn, o) }
 	default:
 		return nil, fmt.Errorf("sqlstore: unknown driver %q (want sqlite or postgres)", driver)
 	}
+	// The first connection to a fresh SQLite file switches it to WAL, which needs the file to itself; a
+	// process opening it at that moment is refused at once (SQLite does not wait where waiting could
+	// deadlock, whatever the busy timeout), so SQLite's busy answers are retried for the busy timeout.
+	deadline := time.Now().Add(o.busyTimeout)
+	for {
+		s, err := openAndPing(ctx, open)
+		if err == nil || !isSQLiteBusy(err) || time.Now().After(deadline) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// openAndPing opens the pools and checks that the database answers.
+func openAndPing(ctx context.Context, open func() (*Store, error)) (*Store, error) {
+	s, err := open()
 	if err != nil {
 		return nil, err
 	}
