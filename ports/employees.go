@@ -76,6 +76,7 @@ type Employee struct {
 	Status                      string
 	EmploymentType              string
 	DepartmentID                string
+	AccountID                   string // the login of the person this record describes; "" when none
 	Position                    string
 	MonthlyPay                  MonthlyPay
 	HealthGrade                 int   // 健康保険 標準報酬月額 grade, 0 when pay is unknown
@@ -210,6 +211,8 @@ type Employees interface {
 	CreateEmployee(ctx context.Context, p Principal, in EmployeeInput) (Employee, error)
 	// GetEmployee shows the employee as of asOf (YYYY-MM-DD; "" = today).
 	GetEmployee(ctx context.Context, p Principal, id, asOf string) (Employee, error)
+	// OwnEmployee is the record linked to the caller's account (any role), as of today; ErrNotFound when none.
+	OwnEmployee(ctx context.Context, p Principal) (Employee, error)
 	ListEmployees(ctx context.Context, p Principal, f EmployeeFilter) (EmployeePage, error)
 	UpdateEmployee(ctx context.Context, p Principal, id string, in EmployeeInput) (Employee, error)
 	DeleteEmployee(ctx context.Context, p Principal, id string, ifVersion int64) error
@@ -234,6 +237,11 @@ type Employees interface {
 
 	// ImportEmployees validates every row first and writes all or nothing.
 	ImportEmployees(ctx context.Context, p Principal, req ImportRequest, progress ImportProgress) (ImportResult, error)
+	// StartImport records a queued import job and returns it with the function that runs the import; the
+	// caller runs it (typically after answering 202) and keeps req.CSV readable until it returns.
+	StartImport(ctx context.Context, p Principal, req ImportRequest) (JobRecord, func(context.Context) error, error)
+	// Job is a job of the caller's tenant (admin and hr).
+	Job(ctx context.Context, p Principal, id string) (JobRecord, error)
 	// ExportEmployees writes every employee as CSV (the import's columns) in the encoding.
 	ExportEmployees(ctx context.Context, p Principal, w io.Writer, encoding string) error
 	// ApplyDueChanges folds scheduled changes whose day has come into the current records (a periodic job).

@@ -16,6 +16,7 @@ type EmployeeRecord struct {
 	Status         string
 	EmploymentType string
 	DepartmentID   string // "" when none
+	AccountID      string // the login of the person this record describes; "" when none
 	HireDate       string // YYYY-MM-DD
 	SortKana       string // normalised kana reading, for sorting by name
 	SearchText     string // normalised names, kana, number and e-mail, for partial search
@@ -52,6 +53,7 @@ type EmployeeQuery struct {
 	Statuses        []string
 	EmploymentTypes []string
 	DepartmentIDs   []string
+	AccountID       string // the record linked to this login
 	HiredFrom       string // YYYY-MM-DD inclusive
 	HiredTo         string // YYYY-MM-DD inclusive
 	UpdatedSince    time.Time

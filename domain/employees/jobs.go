@@ -33,7 +33,6 @@ type ImportJobError struct {
 // runs the import and records its progress and result. The caller runs that function, typically in a
 // goroutine after answering, and keeps req.CSV open (and re-readable: see MaxBufferedImport) until it
 // returns. Progress is written by a helper goroutine, so that the import's transaction never waits for it.
-// (Not in ports.Employees yet: see the package's notes for the HTTP adapter.)
 func (s *Service) StartImport(ctx context.Context, p ports.Principal, req ports.ImportRequest) (ports.JobRecord, func(context.Context) error, error) {
 	if err := require(AccessOf(p).Full()); err != nil {
 		return ports.JobRecord{}, nil, err

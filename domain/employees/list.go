@@ -119,7 +119,6 @@ func query(tenantID string, f ports.EmployeeFilter) (ports.EmployeeQuery, error)
 }
 
 // ListEmployees implements ports.Employees: a keyset-paginated page of the register, for admin and hr.
-// (An employee opens their own record by ID; listing would need the store to filter by account.)
 func (s *Service) ListEmployees(ctx context.Context, p ports.Principal, f ports.EmployeeFilter) (ports.EmployeePage, error) {
 	a := AccessOf(p)
 	if err := require(a.Full()); err != nil {
@@ -161,4 +160,20 @@ func (s *Service) ListEmployees(ctx context.Context, p ports.Principal, f ports.
 		page.Items = append(page.Items, e)
 	}
 	return page, nil
+}
+
+// OwnEmployee implements ports.Employees: the record linked to the caller's account, whatever the role.
+func (s *Service) OwnEmployee(ctx context.Context, p ports.Principal) (ports.Employee, error) {
+	if err := require(AccessOf(p).Any()); err != nil {
+		return ports.Employee{}, err
+	}
+	recs, err := s.Employees.ListEmployees(ctx, ports.EmployeeQuery{TenantID: p.TenantID, AccountID: p.AccountID,
+		Sort: ports.EmployeeSortNumber, Limit: 1})
+	if err != nil {
+		return ports.Employee{}, err
+	}
+	if len(recs) == 0 || recs[0].AccountID != p.AccountID {
+		return ports.Employee{}, employeeNotFound()
+	}
+	return s.GetEmployee(ctx, p, recs[0].ID, "")
 }

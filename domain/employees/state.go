@@ -340,6 +340,7 @@ func refresh(rec *ports.EmployeeRecord, t timeline, today string) {
 	rec.Status = v[fStatus]
 	rec.EmploymentType = v[fEmploymentType]
 	rec.DepartmentID = v[fDepartmentID]
+	rec.AccountID = v[fAccountID]
 	rec.HireDate = v[fHireDate]
 	rec.SortKana = strings.TrimSpace(v[fFamilyKana] + " " + v[fGivenKana])
 	rec.SearchText = searchText(v)
