@@ -16,6 +16,7 @@ import (
 	"github.com/roumu/roumu/config"
 	"github.com/roumu/roumu/domain/accounts"
 	"github.com/roumu/roumu/domain/audit"
+	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/ports"
 )
@@ -28,17 +29,22 @@ type stores interface {
 	ports.SessionStore
 	ports.MFAStore
 	ports.AuditStore
+	ports.EmployeeStore
+	ports.DepartmentStore
+	ports.Outbox
+	ports.JobStore
 	ports.Transactor
 	ports.Pinger
 }
 
 // app is the wired service: the one place that sees every adapter and every module.
 type app struct {
-	cfg      config.Config
-	log      *slog.Logger
-	store    stores
-	closer   func() error
-	accounts *accounts.Service
+	cfg       config.Config
+	log       *slog.Logger
+	store     stores
+	closer    func() error
+	accounts  *accounts.Service
+	employees *employees.Service
 }
 
 func newLogger(cfg config.Config) *slog.Logger {
@@ -82,11 +88,17 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, errors.Join(fmt.Errorf("server.public_url: %w", err), a.Close())
 	}
 	clock := kernel.SystemClock{}
+	auditLog := audit.New(a.store, clock)
 	a.accounts, err = accounts.New(ctx, accounts.Deps{
 		Tenants: a.store, Accounts: a.store, Throttle: a.store, Sessions: a.store, MFA: a.store, Tx: a.store,
-		Hasher: hasher, Audit: audit.New(a.store, clock), Clock: clock, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
+		Hasher: hasher, Audit: auditLog, Clock: clock, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
 	}, accounts.SessionPolicy{IdleTimeout: cfg.Session.IdleTimeout, AbsoluteTimeout: cfg.Session.AbsoluteTimeout,
 		StepTimeout: accounts.DefaultSessionPolicy.StepTimeout})
+	if err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	a.employees, err = employees.New(employees.Deps{Employees: a.store, Departments: a.store, Outbox: a.store,
+		Jobs: a.store, Tx: a.store, Cipher: keys, Audit: auditLog, Clock: clock})
 	if err != nil {
 		return nil, errors.Join(err, a.Close())
 	}

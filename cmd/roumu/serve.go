@@ -10,8 +10,13 @@ import (
 	web "github.com/roumu/roumu/adapters/http"
 )
 
-// sessionSweepInterval is how often expired sessions are deleted; expiry itself is checked on every request.
-const sessionSweepInterval = 10 * time.Minute
+// How often the periodic jobs run. Expired sessions are refused on every request anyway; the sweep only keeps
+// the table small. Scheduled employee changes also apply when their record is read; the job rolls the stored
+// records forward so that lists and filters see them.
+const (
+	sessionSweepInterval   = 10 * time.Minute
+	scheduledChangesPeriod = 5 * time.Minute
+)
 
 func serveCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -40,7 +45,8 @@ func serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			go a.sweepSessions(ctx)
+			go a.every(ctx, "session sweep", sessionSweepInterval, a.accounts.SweepSessions)
+			go a.every(ctx, "scheduled employee changes", scheduledChangesPeriod, a.employees.ApplyDueChanges)
 			a.log.Info("roumu listening", "addr", cfg.Server.Addr, "public_url", cfg.Server.PublicURL,
 				"database", cfg.Database.Driver, "version", versionString())
 			return srv.Serve(ctx, cfg.Server.Addr)
@@ -51,20 +57,21 @@ func serveCommand() *cobra.Command {
 	return cmd
 }
 
-// sweepSessions deletes expired sessions until ctx ends, so the table does not grow without bound.
-func (a *app) sweepSessions(ctx context.Context) {
-	t := time.NewTicker(sessionSweepInterval)
+// every runs job at once and then every period until ctx ends; job reports how many items it handled.
+// A failure is logged and retried at the next tick: every job here is idempotent.
+func (a *app) every(ctx context.Context, name string, period time.Duration, job func(context.Context) (int, error)) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
+		if n, err := job(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("periodic job failed", "job", name, "error", err)
+		} else if n > 0 {
+			a.log.Debug("periodic job done", "job", name, "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := a.accounts.SweepSessions(ctx); err != nil {
-				a.log.Warn("session sweep failed", "error", err)
-			} else if n > 0 {
-				a.log.Debug("expired sessions deleted", "count", n)
-			}
 		}
 	}
 }
