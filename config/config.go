@@ -61,7 +61,11 @@ const (
 // Security holds the cryptographic settings.
 type Security struct {
 	KeyringFile string
-	Argon2      Argon2
+	// The audit chain's signed checkpoints and their Ed25519 key, kept outside the database (see
+	// adapters/auditfile); not used with the memory driver, whose chain ends with the process.
+	AuditCheckpointFile string
+	AuditSigningKeyFile string
+	Argon2              Argon2
 	// MaxConcurrentHashes bounds the password hashes computed at once, so that a flood of logins queues
 	// instead of allocating Argon2's memory without limit.
 	MaxConcurrentHashes int

@@ -58,6 +58,8 @@ func TestNoConfigurationRunsOnSQLiteInVar(t *testing.T) {
 		Database: Database{Driver: "sqlite", DSN: "./var/roumu.db"},
 		Security: Security{
 			KeyringFile:         "./var/keyring.json",
+			AuditCheckpointFile: "./var/audit-checkpoints.jsonl",
+			AuditSigningKeyFile: "./var/audit-signing.key",
 			Argon2:              Argon2{MemoryKiB: DefaultArgon2MemoryKiB, Time: DefaultArgon2Time, Threads: DefaultArgon2Threads},
 			MaxConcurrentHashes: min(2*runtime.NumCPU(), 16),
 		},
@@ -118,7 +120,8 @@ log:
 	if c.Database.Driver != "postgres" || !strings.HasPrefix(c.Database.DSN, "postgres://roumu:s3cret@db") {
 		t.Errorf("database = %+v", c.Database)
 	}
-	if c.Security != (Security{KeyringFile: "/etc/roumu/keyring.json", Argon2: Argon2{47104, 1, 2}, MaxConcurrentHashes: 3}) {
+	if c.Security != (Security{KeyringFile: "/etc/roumu/keyring.json", AuditCheckpointFile: "./var/audit-checkpoints.jsonl",
+		AuditSigningKeyFile: "./var/audit-signing.key", Argon2: Argon2{47104, 1, 2}, MaxConcurrentHashes: 3}) {
 		t.Errorf("security = %+v", c.Security)
 	}
 	if c.Session != (Session{15 * time.Minute, 8 * time.Hour}) {
@@ -322,6 +325,7 @@ func TestValidation(t *testing.T) {
 		{"argon2 threads max", map[string]string{"ROUMU_SECURITY_ARGON2_THREADS": "256"}, "security.argon2.threads"},
 		{"max hashes", map[string]string{"ROUMU_SECURITY_MAX_CONCURRENT_HASHES": "0"}, "security.max_concurrent_hashes"},
 		{"keyring empty", map[string]string{"ROUMU_SECURITY_KEYRING_FILE": " "}, "security.keyring_file"},
+		{"checkpoint file empty", map[string]string{"ROUMU_SECURITY_AUDIT_CHECKPOINT_FILE": " "}, "security.audit_checkpoint_file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

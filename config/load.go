@@ -73,6 +73,8 @@ var specs = []spec{
 	{"database.driver", DriverSQLite},
 	{"database.dsn", "./var/roumu.db"},
 	{"security.keyring_file", "./var/keyring.json"},
+	{"security.audit_checkpoint_file", "./var/audit-checkpoints.jsonl"},
+	{"security.audit_signing_key_file", "./var/audit-signing.key"},
 	{"security.argon2.memory_kib", DefaultArgon2MemoryKiB},
 	{"security.argon2.time", DefaultArgon2Time},
 	{"security.argon2.threads", DefaultArgon2Threads},
@@ -462,6 +464,8 @@ func decode(v *viper.Viper) (Config, []Problem) {
 	c.Database.Driver = strings.ToLower(d.str("database.driver"))
 	c.Database.DSN = d.str("database.dsn")
 	c.Security.KeyringFile = d.str("security.keyring_file")
+	c.Security.AuditCheckpointFile = d.str("security.audit_checkpoint_file")
+	c.Security.AuditSigningKeyFile = d.str("security.audit_signing_key_file")
 	c.Security.Argon2.MemoryKiB = uint32(d.int("security.argon2.memory_kib", MinArgon2MemoryKiB, MaxArgon2MemoryKiB))
 	c.Security.Argon2.Time = uint32(d.int("security.argon2.time", 1, maxArgon2Time))
 	c.Security.Argon2.Threads = uint8(d.int("security.argon2.threads", 1, 255))
@@ -521,8 +525,12 @@ func validate(c Config) []Problem {
 		add("database.driver", "must be sqlite, postgres or memory (got %q)", c.Database.Driver)
 	}
 
-	if c.Security.KeyringFile == "" {
-		add("security.keyring_file", "must be set")
+	for _, f := range [][2]string{{"security.keyring_file", c.Security.KeyringFile},
+		{"security.audit_checkpoint_file", c.Security.AuditCheckpointFile},
+		{"security.audit_signing_key_file", c.Security.AuditSigningKeyFile}} {
+		if f[1] == "" {
+			add(f[0], "must be set")
+		}
 	}
 
 	if c.Session.IdleTimeout > 0 && c.Session.AbsoluteTimeout > 0 && c.Session.IdleTimeout > c.Session.AbsoluteTimeout {

@@ -57,3 +57,22 @@ type AuditStore interface {
 type AuditLog interface {
 	Record(ctx context.Context, e AuditEvent) error
 }
+
+// AuditCheckpoint is a signed statement of the chain's head (its Seq and Hash) at a moment, kept outside the
+// database: someone who can rewrite the whole chain in the database cannot rewrite the checkpoints, so a
+// rewritten or truncated chain no longer matches them.
+type AuditCheckpoint struct {
+	Seq   int64
+	Hash  string
+	At    time.Time
+	KeyID string // names the signing key
+}
+
+// AuditCheckpoints keeps signed checkpoints, append-only, outside the database.
+type AuditCheckpoints interface {
+	// AppendCheckpoint signs and appends a checkpoint.
+	AppendCheckpoint(ctx context.Context, c AuditCheckpoint) error
+	// Checkpoints returns every checkpoint in the order written; a checkpoint whose signature does not verify
+	// or that cannot be read is an error naming it.
+	Checkpoints(ctx context.Context) ([]AuditCheckpoint, error)
+}

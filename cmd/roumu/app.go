@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/roumu/roumu/adapters/argon2id"
+	"github.com/roumu/roumu/adapters/auditfile"
 	"github.com/roumu/roumu/adapters/keyring"
 	"github.com/roumu/roumu/adapters/memory"
 	"github.com/roumu/roumu/adapters/sqlstore"
@@ -45,6 +46,9 @@ type app struct {
 	closer    func() error
 	accounts  *accounts.Service
 	employees *employees.Service
+	// checkpoints keeps signed audit checkpoints outside the database; nil on the memory driver, whose chain
+	// ends with the process.
+	checkpoints ports.AuditCheckpoints
 }
 
 func newLogger(cfg config.Config) *slog.Logger {
@@ -73,6 +77,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 			return nil, errors.Join(fmt.Errorf("migrating %s: %w", cfg.Database.RedactedDSN(), err), s.Close())
 		}
 		a.store, a.closer = s, s.Close
+		cps, err := auditfile.Open(cfg.Security.AuditCheckpointFile, cfg.Security.AuditSigningKeyFile)
+		if err != nil {
+			return nil, errors.Join(err, a.Close())
+		}
+		a.checkpoints = cps
 	}
 	hasher, err := argon2id.New(argon2id.Params{MemoryKiB: cfg.Security.Argon2.MemoryKiB, Time: cfg.Security.Argon2.Time,
 		Threads: cfg.Security.Argon2.Threads}, cfg.Security.MaxConcurrentHashes)

@@ -12,11 +12,11 @@ func auditCommand() *cobra.Command {
 	root := &cobra.Command{Use: "audit", Short: "the provider's audit log"}
 	root.AddCommand(&cobra.Command{
 		Use:   "verify",
-		Short: "verify the audit log's hash chain; exits non-zero naming the first broken entry",
+		Short: "verify the audit log's hash chain against its signed checkpoints; exits non-zero naming the first broken entry",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withApp(cmd, false, func(a *app) error {
-				n, err := audit.Verify(cmd.Context(), a.store)
+				n, err := audit.Verify(cmd.Context(), a.store, a.checkpoints)
 				if err != nil {
 					return err
 				}

@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/roumu/roumu/config"
+	"github.com/roumu/roumu/domain/audit"
+	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/ports"
 )
 
@@ -105,7 +107,17 @@ func withApp(cmd *cobra.Command, persistent bool, fn func(a *app) error) error {
 		return err
 	}
 	defer a.Close()
-	return fn(a)
+	if err := fn(a); err != nil {
+		return err
+	}
+	// A command that writes (creating tenants and operators, both audited) anchors the chain at once rather
+	// than waiting for a running service's next checkpoint.
+	if persistent && a.checkpoints != nil {
+		if _, err := audit.NewCheckpointer(a.store, a.checkpoints, kernel.SystemClock{}).Checkpoint(cmd.Context()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func operatorCommand() *cobra.Command {

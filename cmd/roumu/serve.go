@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	web "github.com/roumu/roumu/adapters/http"
+	"github.com/roumu/roumu/domain/audit"
+	"github.com/roumu/roumu/domain/kernel"
 )
 
 // How often the periodic jobs run. Expired sessions are refused on every request anyway; the sweep only keeps
@@ -16,6 +18,8 @@ import (
 const (
 	sessionSweepInterval   = 10 * time.Minute
 	scheduledChangesPeriod = 5 * time.Minute
+	// auditCheckpointPeriod bounds how much of the audit chain could be rewritten undetected.
+	auditCheckpointPeriod = 5 * time.Minute
 )
 
 func serveCommand() *cobra.Command {
@@ -47,6 +51,10 @@ func serveCommand() *cobra.Command {
 			}
 			go a.every(ctx, "session sweep", sessionSweepInterval, a.accounts.SweepSessions)
 			go a.every(ctx, "scheduled employee changes", scheduledChangesPeriod, a.employees.ApplyDueChanges)
+			if a.checkpoints != nil {
+				cp := audit.NewCheckpointer(a.store, a.checkpoints, kernel.SystemClock{})
+				go a.every(ctx, "audit checkpoint", auditCheckpointPeriod, cp.Checkpoint)
+			}
 			a.log.Info("roumu listening", "addr", cfg.Server.Addr, "public_url", cfg.Server.PublicURL,
 				"database", cfg.Database.Driver, "version", versionString())
 			return srv.Serve(ctx, cfg.Server.Addr)

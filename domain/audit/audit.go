@@ -85,12 +85,30 @@ func (e *BrokenError) Error() string {
 	return fmt.Sprintf("audit chain broken at entry %d: %s", e.Seq, e.Reason)
 }
 
-// verifyPage is how many entries Verify reads at a time.
+// verifyPage is how many entries Verify and Checkpoint read at a time.
 const verifyPage = 1000
 
 // Verify walks the whole chain and returns the number of entries checked, or a *BrokenError naming the first
-// entry that is missing, out of order, or does not hash to what the next entry committed to.
-func Verify(ctx context.Context, store ports.AuditStore) (int64, error) {
+// entry that is missing, out of order, or does not hash to what the next entry committed to. With checkpoints
+// (nil for none) it also names the first entry whose hash differs from a signed checkpoint, and a chain that
+// ends before a checkpoint's entry (its tail removed); so even a chain rewritten consistently from some entry
+// on, hashes and all, is caught up to the newest checkpoint.
+func Verify(ctx context.Context, store ports.AuditStore, checkpoints ports.AuditCheckpoints) (int64, error) {
+	anchors := map[int64]string{}
+	var newest int64
+	if checkpoints != nil {
+		cps, err := checkpoints.Checkpoints(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("audit checkpoints: %w", err)
+		}
+		for _, c := range cps {
+			if h, seen := anchors[c.Seq]; seen && h != c.Hash {
+				return 0, &BrokenError{Seq: c.Seq, Reason: "two checkpoints disagree about this entry"}
+			}
+			anchors[c.Seq] = c.Hash
+			newest = max(newest, c.Seq)
+		}
+	}
 	var prev ports.AuditRecord
 	for {
 		page, err := store.ListAudit(ctx, ports.AuditFilter{AfterSeq: prev.Seq, Limit: verifyPage})
@@ -106,12 +124,76 @@ func Verify(ctx context.Context, store ports.AuditStore) (int64, error) {
 			case Hash(r) != r.Hash:
 				return prev.Seq, &BrokenError{Seq: r.Seq, Reason: "content does not match its hash"}
 			}
+			if h, ok := anchors[r.Seq]; ok && h != r.Hash {
+				return prev.Seq, &BrokenError{Seq: r.Seq, Reason: "differs from the signed checkpoint (the chain was rewritten)"}
+			}
 			prev = r
 		}
 		if len(page) < verifyPage {
+			if prev.Seq < newest {
+				return prev.Seq, &BrokenError{Seq: prev.Seq + 1,
+					Reason: fmt.Sprintf("entry missing: a signed checkpoint names entry %d, the chain ends at %d", newest, prev.Seq)}
+			}
 			return prev.Seq, nil
 		}
 	}
+}
+
+// Checkpointer writes signed checkpoints of the chain's head outside the database (periodically, from the
+// serve command). Only entries since the last checkpoint are read, so a run costs little however long the
+// chain grows. Several instances may checkpoint the same chain: any (Seq, Hash) of the chain is a true
+// statement, so duplicates are harmless.
+type Checkpointer struct {
+	store       ports.AuditStore
+	checkpoints ports.AuditCheckpoints
+	clock       ports.Clock
+	last        ports.AuditRecord // the head at the last checkpoint (Seq 0 before the first run)
+	loaded      bool
+}
+
+// NewCheckpointer returns a checkpointer; it is not safe for concurrent use (one goroutine runs it).
+func NewCheckpointer(store ports.AuditStore, checkpoints ports.AuditCheckpoints, clock ports.Clock) *Checkpointer {
+	return &Checkpointer{store: store, checkpoints: checkpoints, clock: clock}
+}
+
+// Checkpoint writes a checkpoint of the current head when the chain has grown since the last one and returns
+// how many entries it newly covers.
+func (c *Checkpointer) Checkpoint(ctx context.Context) (int, error) {
+	if !c.loaded {
+		cps, err := c.checkpoints.Checkpoints(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("audit checkpoints: %w", err)
+		}
+		for _, cp := range cps {
+			if cp.Seq > c.last.Seq {
+				c.last = ports.AuditRecord{Seq: cp.Seq, Hash: cp.Hash}
+			}
+		}
+		c.loaded = true
+	}
+	head := c.last
+	for {
+		page, err := c.store.ListAudit(ctx, ports.AuditFilter{AfterSeq: head.Seq, Limit: verifyPage})
+		if err != nil {
+			return 0, err
+		}
+		if len(page) > 0 {
+			head = page[len(page)-1]
+		}
+		if len(page) < verifyPage {
+			break
+		}
+	}
+	if head.Seq == c.last.Seq {
+		return 0, nil
+	}
+	err := c.checkpoints.AppendCheckpoint(ctx, ports.AuditCheckpoint{Seq: head.Seq, Hash: head.Hash, At: c.clock.Now().UTC()})
+	if err != nil {
+		return 0, fmt.Errorf("audit checkpoint: %w", err)
+	}
+	n := head.Seq - c.last.Seq
+	c.last = head
+	return int(n), nil
 }
 
 func sanitize(e ports.AuditEvent) ports.AuditEvent {
