@@ -171,6 +171,7 @@ func selects(q ports.EmployeeQuery, r ports.EmployeeRecord) bool {
 		oneOf(q.Statuses, r.Status) &&
 		oneOf(q.EmploymentTypes, r.EmploymentType) &&
 		oneOf(q.DepartmentIDs, r.DepartmentID) &&
+		(q.AccountID == "" || r.AccountID == q.AccountID) &&
 		(q.HiredFrom == "" || r.HireDate >= q.HiredFrom) &&
 		(q.HiredTo == "" || r.HireDate <= q.HiredTo) &&
 		(q.UpdatedSince.IsZero() || !r.UpdatedAt.Before(q.UpdatedSince))

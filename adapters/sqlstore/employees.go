@@ -28,6 +28,7 @@ type employeeRow struct {
 	Status         string  `gorm:"column:status"`
 	EmploymentType string  `gorm:"column:employment_type"`
 	DepartmentID   optText `gorm:"column:department_id"`
+	AccountID      optText `gorm:"column:account_id"`
 	HireDate       string  `gorm:"column:hire_date"`
 	SortKana       string  `gorm:"column:sort_kana"`
 	SearchText     string  `gorm:"column:search_text"`
@@ -42,13 +43,14 @@ type employeeRow struct {
 func (employeeRow) TableName() string { return "employees" }
 
 // employeeColumns are what UpdateEmployee writes: everything but the identity (ID, TenantID).
-var employeeColumns = []string{"employee_number", "status", "employment_type", "department_id", "hire_date",
+var employeeColumns = []string{"employee_number", "status", "employment_type", "department_id", "account_id", "hire_date",
 	"sort_kana", "search_text", "data", "effective_on", "next_change_on", "version", "created_at", "updated_at"}
 
 func employeeRowOf(e ports.EmployeeRecord) employeeRow {
 	return employeeRow{
 		ID: e.ID, TenantID: e.TenantID, EmployeeNumber: e.EmployeeNumber, Status: e.Status,
-		EmploymentType: e.EmploymentType, DepartmentID: optText(e.DepartmentID), HireDate: e.HireDate,
+		EmploymentType: e.EmploymentType, DepartmentID: optText(e.DepartmentID), AccountID: optText(e.AccountID),
+		HireDate: e.HireDate,
 		SortKana: e.SortKana, SearchText: e.SearchText, Data: blob(e.Data), EffectiveOn: e.EffectiveOn,
 		NextChangeOn: optText(e.NextChangeOn), Version: e.Version,
 		CreatedAt: instant(e.CreatedAt), UpdatedAt: instant(e.UpdatedAt),
@@ -58,7 +60,8 @@ func employeeRowOf(e ports.EmployeeRecord) employeeRow {
 func (r *employeeRow) record() ports.EmployeeRecord {
 	return ports.EmployeeRecord{
 		ID: r.ID, TenantID: r.TenantID, EmployeeNumber: r.EmployeeNumber, Status: r.Status,
-		EmploymentType: r.EmploymentType, DepartmentID: string(r.DepartmentID), HireDate: r.HireDate,
+		EmploymentType: r.EmploymentType, DepartmentID: string(r.DepartmentID), AccountID: string(r.AccountID),
+		HireDate: r.HireDate,
 		SortKana: r.SortKana, SearchText: r.SearchText, Data: r.Data, EffectiveOn: r.EffectiveOn,
 		NextChangeOn: string(r.NextChangeOn), Version: r.Version,
 		CreatedAt: time.Time(r.CreatedAt), UpdatedAt: time.Time(r.UpdatedAt),
@@ -249,6 +252,9 @@ func (s *Store) employeeFilter(q ports.EmployeeQuery) func(*gorm.DB) *gorm.DB {
 			default:
 				db = db.Where("(department_id IN ? OR department_id IS NULL)", ids)
 			}
+		}
+		if q.AccountID != "" {
+			db = db.Where("account_id = ?", q.AccountID)
 		}
 		if q.HiredFrom != "" {
 			db = db.Where("hire_date >= ?", q.HiredFrom)

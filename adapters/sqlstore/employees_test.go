@@ -197,3 +197,46 @@ func TestSQLiteStatisticsFollowImports(t *testing.T) {
 		t.Errorf("statistics of the employees table count %d rows, want those of the import (at least 1,000)", rows)
 	}
 }
+
+// TestMigrateBackfillsAccountID: migration 00003 gives the employees stored before it their account link
+// from their data, leaves unlinked ones (no key, an empty value, data that is not JSON) NULL, and the
+// filter then finds the linked one in its tenant only.
+func TestMigrateBackfillsAccountID(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d dialect) {
+		ctx := t.Context()
+		s, err := sqlstore.Open(ctx, d.name, d.dsn(t), sqlstore.WithMaxOpenConns(4))
+		must(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		must(t, s.MigrateUpTo(ctx, 2))
+		tenantID, accountID := fixture(t, s)
+		other, _ := fixture(t, s)
+		stamp := t0.UTC().Format("2006-01-02T15:04:05.000000Z") // how the store writes instants
+		for i, row := range []struct{ tenant, data string }{
+			{tenantID, `{"account_id":"` + accountID + `","family_name":"山田"}`},
+			{tenantID, `{"family_name":"鈴木"}`},
+			{tenantID, `{"account_id":""}`},
+			{tenantID, `not json "account_id"`},
+			{other, `{"account_id":"` + accountID + `"}`},
+		} {
+			must(t, s.Exec(ctx, `INSERT INTO employees (id, tenant_id, employee_number, status, employment_type,
+				hire_date, sort_kana, search_text, data, effective_on, version, created_at, updated_at)
+				VALUES (?, ?, ?, 'active', 'regular', '2020-04-01', '', '', ?, '2020-04-01', 1, ?, ?)`,
+				fmt.Sprintf("e%d", i), row.tenant, fmt.Sprintf("%04d", i), []byte(row.data), stamp, stamp))
+		}
+		must(t, s.Migrate(ctx))
+		for _, c := range []struct {
+			tenant, id, want string
+		}{{tenantID, "e0", accountID}, {tenantID, "e1", ""}, {tenantID, "e2", ""}, {tenantID, "e3", ""}, {other, "e4", accountID}} {
+			e, err := s.EmployeeByID(ctx, c.tenant, c.id)
+			must(t, err)
+			if e.AccountID != c.want {
+				t.Errorf("%s: AccountID = %q, want %q", c.id, e.AccountID, c.want)
+			}
+		}
+		got, err := s.ListEmployees(ctx, ports.EmployeeQuery{TenantID: tenantID, AccountID: accountID})
+		must(t, err)
+		if !slices.Equal(ids(got), []string{"e0"}) {
+			t.Errorf("ListEmployees(AccountID) = %q, want [e0]", ids(got))
+		}
+	})
+}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 
+	"github.com/pressly/goose/v3"
 	"gorm.io/gorm"
 
 	"github.com/roumu/roumu/ports"
@@ -53,4 +54,24 @@ func fmtAny(v any) string {
 		return s
 	}
 	return ""
+}
+
+// MigrateUpTo applies the migrations up to version only, without the migrators' lock, for tests of a
+// migration that converts rows written under an older schema.
+func (s *Store) MigrateUpTo(ctx context.Context, version int64) error {
+	dialect := goose.DialectSQLite3
+	if s.driver == DriverPostgres {
+		dialect = goose.DialectPostgres
+	}
+	p, err := s.migrationProvider(dialect)
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}
+
+// Exec runs a statement on the write pool, for tests that write rows as an older schema had them.
+func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
+	return s.write.WithContext(ctx).Exec(sql, args...).Error
 }

@@ -40,15 +40,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 func (s *Store) migrate(ctx context.Context, dialect goose.Dialect, opts ...goose.ProviderOption) error {
-	sqlDB, err := s.write.DB()
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
-	}
-	fsys, err := fs.Sub(migrations, "migrations/"+s.driver)
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
-	}
-	provider, err := goose.NewProvider(dialect, sqlDB, fsys, append(opts, goose.WithDisableGlobalRegistry(true))...)
+	provider, err := s.migrationProvider(dialect, opts...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
@@ -56,6 +48,19 @@ func (s *Store) migrate(ctx context.Context, dialect goose.Dialect, opts ...goos
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
 	return nil
+}
+
+// migrationProvider is goose over this store's write pool and its dialect's migrations.
+func (s *Store) migrationProvider(dialect goose.Dialect, opts ...goose.ProviderOption) (*goose.Provider, error) {
+	sqlDB, err := s.write.DB()
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := fs.Sub(migrations, "migrations/"+s.driver)
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(dialect, sqlDB, fsys, append(opts, goose.WithDisableGlobalRegistry(true))...)
 }
 
 // postgresMigrationLock returns goose's advisory-lock locker with a lock ID of this database and schema:

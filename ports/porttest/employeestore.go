@@ -55,6 +55,7 @@ func checkEmployee(t *testing.T, got, want ports.EmployeeRecord) {
 	checkEq(t, "Status", got.Status, want.Status)
 	checkEq(t, "EmploymentType", got.EmploymentType, want.EmploymentType)
 	checkEq(t, "DepartmentID", got.DepartmentID, want.DepartmentID)
+	checkEq(t, "AccountID", got.AccountID, want.AccountID)
 	checkEq(t, "HireDate", got.HireDate, want.HireDate)
 	checkEq(t, "SortKana", got.SortKana, want.SortKana)
 	checkEq(t, "SearchText", got.SearchText, want.SearchText)
@@ -616,6 +617,55 @@ func TestEmployeeStore(t *testing.T, factory Factory) {
 				t.Errorf("no change has Seq %d", seq)
 			}
 		}
+	})
+
+	t.Run("AccountLink", func(t *testing.T) {
+		t.Parallel()
+		f := newEmployeeFixture(t, factory)
+		// Records linked to logins: the fixture's member, a second login, and in the other tenant a record
+		// that claims the fixture's member too (which only that tenant may see).
+		second := createAccount(t, f.s, newMember(f.tenant, "m-"+newID()[:8])).ID
+		mine := newEmployee(f.tenant, "E0201", f.dept)
+		mine.AccountID = f.account
+		theirs := newEmployee(f.tenant, "E0202", "")
+		theirs.AccountID = second
+		twin := newEmployee(f.otherTenant, "E0201", f.otherDept)
+		twin.AccountID = f.account
+		must(t, f.s.Employees.CreateEmployees(t.Context(), []ports.EmployeeRecord{mine, theirs}, nil), "CreateEmployees")
+		createEmployee(t, f.s, twin)
+		checkStoredEmployee(t, f.s, mine)
+		checkStoredEmployee(t, f.s, twin)
+
+		byAccount := func(tenantID, accountID string, want ...ports.EmployeeRecord) {
+			t.Helper()
+			q := ports.EmployeeQuery{TenantID: tenantID, AccountID: accountID}
+			got, err := f.s.Employees.ListEmployees(t.Context(), q)
+			must(t, err, "ListEmployees(AccountID)")
+			if len(got) != len(want) {
+				t.Fatalf("ListEmployees(tenant %s, account %s) = %d records, want %d", tenantID[:8], accountID[:8], len(got), len(want))
+			}
+			for i := range want {
+				checkEmployee(t, got[i], want[i])
+			}
+			n, err := f.s.Employees.CountEmployees(t.Context(), q)
+			must(t, err, "CountEmployees(AccountID)")
+			checkEq(t, "CountEmployees(AccountID)", n, len(want))
+		}
+		byAccount(f.tenant, f.account, mine)
+		byAccount(f.tenant, second, theirs)
+		byAccount(f.otherTenant, f.account, twin)
+		byAccount(f.otherTenant, second)
+		byAccount(f.tenant, newID())
+
+		// The link is written by updates: unlinking hides the record from its former login.
+		unlinked, err := f.s.Employees.UpdateEmployee(t.Context(), f.tenant, mine.ID, seeing(t, mine, nil, func(r *ports.EmployeeRecord) { r.AccountID = "" }, ports.EmployeeUpdate{}))
+		must(t, err, "UpdateEmployee(unlink)")
+		checkEq(t, "AccountID after unlinking", unlinked.AccountID, "")
+		byAccount(f.tenant, f.account)
+		relinked, err := f.s.Employees.UpdateEmployee(t.Context(), f.tenant, theirs.ID, seeing(t, theirs, nil, func(r *ports.EmployeeRecord) { r.AccountID = f.account }, ports.EmployeeUpdate{}))
+		must(t, err, "UpdateEmployee(relink)")
+		byAccount(f.tenant, f.account, relinked)
+		byAccount(f.tenant, second)
 	})
 
 	testEmployeeList(t, factory)
