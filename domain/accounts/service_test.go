@@ -379,7 +379,7 @@ func TestAuditTrailHasNoSecretsAndVerifies(t *testing.T) {
 			t.Errorf("no %s audit entry in %v", want, actions)
 		}
 	}
-	if n, err := audit.Verify(ctx, env.Store); err != nil || n != int64(len(recs)) {
+	if n, err := audit.Verify(ctx, env.Store, nil); err != nil || n != int64(len(recs)) {
 		t.Fatalf("verify: %d, %v", n, err)
 	}
 }
