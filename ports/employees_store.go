@@ -143,13 +143,23 @@ type OutboxEvent struct {
 	DispatchedAt time.Time // zero while pending
 }
 
-// Outbox keeps domain events until they are dispatched.
+// Outbox keeps domain events until they are dispatched. Events reach two kinds of readers: the single
+// dispatcher (PendingEvents, MarkDispatched), and any number of named consumers (the procedures module,
+// webhooks …), each of which handles every event once, independently of the others (PendingEventsFor,
+// MarkConsumed).
 type Outbox interface {
 	AppendEvents(ctx context.Context, events ...OutboxEvent) error
 	// PendingEvents lists undispatched events, oldest first.
 	PendingEvents(ctx context.Context, limit int) ([]OutboxEvent, error)
 	// MarkDispatched records the dispatch; an event already marked stays as it was (idempotent).
 	MarkDispatched(ctx context.Context, id string, at time.Time) error
+	// PendingEventsFor lists, across tenants and oldest first, at most limit events (all when 0) of the given
+	// types (all when none) that consumer has not consumed.
+	PendingEventsFor(ctx context.Context, consumer string, types []string, limit int) ([]OutboxEvent, error)
+	// MarkConsumed records that consumer has handled the event. Call it in the transaction that does the
+	// handling: ErrConflict when the consumer has consumed the event already (another instance won the
+	// race), and then that transaction must roll back; ErrNotFound when there is no such event.
+	MarkConsumed(ctx context.Context, consumer, eventID string, at time.Time) error
 }
 
 // Job statuses.

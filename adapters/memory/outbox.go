@@ -79,3 +79,44 @@ func (s *Store) MarkDispatched(ctx context.Context, id string, at time.Time) err
 	}
 	return nil
 }
+
+// consumption names an event handled by a consumer.
+type consumption struct{ consumer, eventID string }
+
+// PendingEventsFor lists the events of the given types (all when none) that consumer has not consumed, by
+// OccurredAt, then in append order, at most limit of them (all when limit is 0).
+func (s *Store) PendingEventsFor(ctx context.Context, consumer string, types []string, limit int) ([]ports.OutboxEvent, error) {
+	defer s.lock(ctx)()
+	pending := []outboxEntry{}
+	for _, e := range s.st.outbox {
+		if _, done := s.st.consumed[consumption{consumer, e.ev.ID}]; !done && oneOf(types, e.ev.Type) {
+			pending = append(pending, e)
+		}
+	}
+	slices.SortFunc(pending, func(a, b outboxEntry) int {
+		return cmp.Or(a.ev.OccurredAt.Compare(b.ev.OccurredAt), cmp.Compare(a.seq, b.seq))
+	})
+	if limit > 0 && len(pending) > limit {
+		pending = pending[:limit]
+	}
+	out := make([]ports.OutboxEvent, len(pending))
+	for i, e := range pending {
+		out[i] = eventCopy(e.ev)
+	}
+	return out, nil
+}
+
+// MarkConsumed records that consumer has handled the event; ErrConflict when it had already, ErrNotFound
+// when there is no such event.
+func (s *Store) MarkConsumed(ctx context.Context, consumer, eventID string, at time.Time) error {
+	defer s.lock(ctx)()
+	if _, ok := s.st.outbox[eventID]; !ok {
+		return notFound("outbox event", eventID)
+	}
+	k := consumption{consumer, eventID}
+	if _, done := s.st.consumed[k]; done {
+		return conflict("event consumption", consumer+"/"+eventID)
+	}
+	s.st.consumed[k] = norm(at)
+	return nil
+}

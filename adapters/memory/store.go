@@ -18,7 +18,8 @@ import (
 )
 
 // Store is the in-memory implementation of ports.TenantStore, AccountStore, ThrottleStore, SessionStore,
-// MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, Transactor and Pinger. Its zero
+// MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, ProcedureStore, Transactor and
+// Pinger. Its zero
 // value is not usable; call New.
 type Store struct {
 	mu sync.Mutex
@@ -39,6 +40,8 @@ var (
 	_ ports.DepartmentStore = (*Store)(nil)
 	_ ports.Outbox          = (*Store)(nil)
 	_ ports.JobStore        = (*Store)(nil)
+
+	_ ports.ProcedureStore = (*Store)(nil)
 )
 
 // state is everything the store holds. Values in its maps are never modified in place (an update stores a
@@ -66,7 +69,12 @@ type state struct {
 	deptCodes    map[tenantKey]string                    // (tenant ID, code) → department ID
 	outbox       map[string]outboxEntry                  // by event ID
 	outboxSeq    int64                                   // the last append's number, PendingEvents' tie-breaker
+	consumed     map[consumption]time.Time               // (consumer, event ID) → when it was handled
 	jobs         map[string]ports.JobRecord              // by ID
+
+	// Procedures (procedures.go).
+	procedures map[string]ports.ProcedureRecord // by ID
+	procDedup  map[tenantKey]string             // (tenant ID, dedup key) → procedure ID
 }
 
 type loginKey struct{ tenantID, loginKey string }
@@ -96,7 +104,11 @@ func New() *Store {
 		departments:  map[string]ports.DepartmentRecord{},
 		deptCodes:    map[tenantKey]string{},
 		outbox:       map[string]outboxEntry{},
+		consumed:     map[consumption]time.Time{},
 		jobs:         map[string]ports.JobRecord{},
+
+		procedures: map[string]ports.ProcedureRecord{},
+		procDedup:  map[tenantKey]string{},
 	}}
 }
 
@@ -126,7 +138,11 @@ func (st *state) snapshot() state {
 		deptCodes:    maps.Clone(st.deptCodes),
 		outbox:       maps.Clone(st.outbox),
 		outboxSeq:    st.outboxSeq,
+		consumed:     maps.Clone(st.consumed),
 		jobs:         maps.Clone(st.jobs),
+
+		procedures: maps.Clone(st.procedures),
+		procDedup:  maps.Clone(st.procDedup),
 	}
 }
 

@@ -126,3 +126,42 @@ func (s *Store) JobByID(ctx context.Context, tenantID, id string) (ports.JobReco
 func (s *Store) UpdateJob(ctx context.Context, tenantID, id string, fn func(*ports.JobRecord) error) (ports.JobRecord, error) {
 	return update[ports.JobRecord, jobRow](ctx, s, "update job", job(tenantID, id), jobColumns, fn)
 }
+
+type consumptionRow struct {
+	Consumer   string  `gorm:"column:consumer;primaryKey"`
+	EventID    string  `gorm:"column:event_id;primaryKey"`
+	ConsumedAt instant `gorm:"column:consumed_at"`
+}
+
+func (consumptionRow) TableName() string { return "outbox_consumptions" }
+
+// PendingEventsFor lists at most limit events (all when 0) of the given types (all when none) that consumer
+// has not consumed, across tenants, by OccurredAt and then ID.
+func (s *Store) PendingEventsFor(ctx context.Context, consumer string, types []string, limit int) ([]ports.OutboxEvent, error) {
+	return list(ctx, s, "pending events for consumer", func(db *gorm.DB) *gorm.DB {
+		db = db.Where(`NOT EXISTS (SELECT 1 FROM outbox_consumptions c
+			WHERE c.consumer = ? AND c.event_id = outbox_events.id)`, consumer)
+		if len(types) > 0 {
+			db = db.Where("type IN ?", types)
+		}
+		if limit > 0 {
+			db = db.Limit(limit)
+		}
+		return db.Order("occurred_at").Order("id")
+	}, (*outboxRow).event)
+}
+
+// MarkConsumed inserts the (consumer, event) row whose primary key makes consumption exactly once: a second
+// insert is ErrConflict (on Postgres it first waits for the transaction holding the first to end). In a
+// transaction it runs in a savepoint. ErrNotFound when there is no such event.
+func (s *Store) MarkConsumed(ctx context.Context, consumer, eventID string, at time.Time) error {
+	const op = "mark consumed"
+	var n int64
+	if err := s.reader(ctx).Model(&outboxRow{}).Where("id = ?", eventID).Count(&n).Error; err != nil {
+		return translate(op, err)
+	}
+	if n == 0 {
+		return translate(op, gorm.ErrRecordNotFound)
+	}
+	return s.insert(ctx, op, &consumptionRow{Consumer: consumer, EventID: eventID, ConsumedAt: instant(at)})
+}

@@ -36,7 +36,7 @@ const (
 )
 
 // Store implements the store ports (tenants, accounts, throttles, sessions, MFA, audit, employees,
-// departments, outbox, jobs), the Transactor and the Pinger on one database.
+// departments, outbox, jobs, procedures), the Transactor and the Pinger on one database.
 type Store struct {
 	driver string
 	// write runs writes and transactions; read runs reads outside transactions. On Postgres they are the
@@ -76,6 +76,7 @@ var (
 	_ ports.DepartmentStore = (*Store)(nil)
 	_ ports.Outbox          = (*Store)(nil)
 	_ ports.JobStore        = (*Store)(nil)
+	_ ports.ProcedureStore  = (*Store)(nil)
 	_ ports.Transactor      = (*Store)(nil)
 	_ ports.Pinger          = (*Store)(nil)
 )

@@ -54,6 +54,8 @@ func open(t *testing.T, factory Factory, need ...string) Stores {
 			missing = s.Outbox == nil
 		case "Jobs":
 			missing = s.Jobs == nil
+		case "Procedures":
+			missing = s.Procedures == nil
 		default:
 			t.Fatalf("porttest: unknown store %q", n)
 		}

@@ -3,6 +3,7 @@ package porttest
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,5 +187,112 @@ func TestOutbox(t *testing.T, factory Factory) {
 			}
 		})
 		checkPending(t, f.s, 0, want...)
+	})
+
+	testOutboxConsumers(t, factory)
+}
+
+// checkPendingFor fails unless PendingEventsFor(consumer, types, limit) returns want, in that order.
+func checkPendingFor(t *testing.T, s Stores, consumer string, types []string, limit int, want ...ports.OutboxEvent) {
+	t.Helper()
+	got, err := s.Outbox.PendingEventsFor(t.Context(), consumer, types, limit)
+	must(t, err, "PendingEventsFor("+consumer+")")
+	ids := func(es []ports.OutboxEvent) []string {
+		out := []string{}
+		for _, e := range es {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+	if len(got) != len(want) {
+		t.Errorf("PendingEventsFor(%s, %q, %d) = %q, want %q", consumer, types, limit, ids(got), ids(want))
+		return
+	}
+	for i := range want {
+		checkEvent(t, got[i], want[i])
+	}
+}
+
+// testOutboxConsumers holds the cases of PendingEventsFor and MarkConsumed. Interpretations: consumers are
+// independent of each other and of the dispatcher (MarkDispatched does not consume, MarkConsumed does not
+// dispatch); the order of events that occurred at the same instant is not fixed.
+func testOutboxConsumers(t *testing.T, factory Factory) {
+	t.Run("ConsumersAreIndependent", func(t *testing.T) {
+		t.Parallel()
+		f := newOutboxFixture(t, factory)
+		hired := newOutboxEvent(f.tenant, "employee.hired", at(0))
+		changed := newOutboxEvent(f.tenant, "employee.changed", at(time.Second))
+		added := newOutboxEvent(f.otherTenant, "dependent.added", at(2*time.Second))
+		appendEvents(t, f.s, added, hired, changed)
+		all := []ports.OutboxEvent{hired, changed, added}
+		checkPendingFor(t, f.s, "procedures", nil, 0, all...)
+		checkPendingFor(t, f.s, "procedures", []string{"employee.hired", "dependent.added"}, 0, hired, added)
+		checkPendingFor(t, f.s, "procedures", nil, 2, hired, changed)
+
+		must(t, f.s.Outbox.MarkConsumed(t.Context(), "procedures", hired.ID, at(time.Minute)), "MarkConsumed")
+		checkPendingFor(t, f.s, "procedures", nil, 0, changed, added)
+		checkPendingFor(t, f.s, "procedures", []string{"employee.hired"}, 0)
+		checkPendingFor(t, f.s, "webhooks", nil, 0, all...) // another consumer has not seen it
+		checkPending(t, f.s, 0, all...)                     // nor has the dispatcher
+
+		must(t, f.s.Outbox.MarkDispatched(t.Context(), changed.ID, at(time.Minute)), "MarkDispatched")
+		changed.DispatchedAt = at(time.Minute)
+		checkPendingFor(t, f.s, "procedures", nil, 0, changed, added) // dispatching consumes nothing
+
+		// Consuming twice is a conflict: the second handler must roll back its work.
+		checkIs(t, "MarkConsumed(again)", f.s.Outbox.MarkConsumed(t.Context(), "procedures", hired.ID, at(time.Hour)), ports.ErrConflict)
+		checkIs(t, "MarkConsumed(unknown event)", f.s.Outbox.MarkConsumed(t.Context(), "procedures", newID(), at(time.Hour)), ports.ErrNotFound)
+		must(t, f.s.Outbox.MarkConsumed(t.Context(), "webhooks", hired.ID, at(time.Hour)), "MarkConsumed(webhooks)")
+	})
+
+	t.Run("ConsumptionRollsBackWithItsTransaction", func(t *testing.T) {
+		t.Parallel()
+		f := newOutboxFixture(t, factory, "Tx")
+		hired := newOutboxEvent(f.tenant, "employee.hired", at(0))
+		appendEvents(t, f.s, hired)
+		// A handler that crashes after marking (its transaction fails) leaves the event pending.
+		err := f.s.Tx.InTx(t.Context(), func(ctx context.Context) error {
+			must(t, f.s.Outbox.MarkConsumed(ctx, "procedures", hired.ID, at(time.Minute)), "MarkConsumed(in tx)")
+			got, err := f.s.Outbox.PendingEventsFor(ctx, "procedures", nil, 0)
+			must(t, err, "PendingEventsFor(in tx)")
+			checkEq(t, "len(PendingEventsFor(in tx))", len(got), 0)
+			return errBoom
+		})
+		checkIs(t, "InTx(fn fails)", err, errBoom)
+		checkPendingFor(t, f.s, "procedures", nil, 0, hired)
+
+		// A conflict inside a transaction leaves it usable: the handler can still commit other work.
+		must(t, f.s.Outbox.MarkConsumed(t.Context(), "procedures", hired.ID, at(time.Minute)), "MarkConsumed")
+		later := newOutboxEvent(f.tenant, "employee.separated", at(time.Hour))
+		must(t, f.s.Tx.InTx(t.Context(), func(ctx context.Context) error {
+			checkIs(t, "MarkConsumed(again, in tx)", f.s.Outbox.MarkConsumed(ctx, "procedures", hired.ID, at(time.Hour)), ports.ErrConflict)
+			return f.s.Outbox.AppendEvents(ctx, later)
+		}), "InTx(after a conflict)")
+		checkPendingFor(t, f.s, "procedures", nil, 0, later)
+	})
+
+	t.Run("ConcurrentMarkConsumed", func(t *testing.T) {
+		t.Parallel()
+		f := newOutboxFixture(t, factory, "Tx")
+		hired := newOutboxEvent(f.tenant, "employee.hired", at(0))
+		appendEvents(t, f.s, hired)
+		const n = 10
+		var won, lost atomic.Int32
+		concurrently(n, func(i int) {
+			err := f.s.Tx.InTx(t.Context(), func(ctx context.Context) error {
+				return f.s.Outbox.MarkConsumed(ctx, "procedures", hired.ID, at(time.Duration(i)*time.Second))
+			})
+			switch {
+			case err == nil:
+				won.Add(1)
+			case errors.Is(err, ports.ErrConflict):
+				lost.Add(1)
+			default:
+				t.Errorf("MarkConsumed #%d: %v", i, err)
+			}
+		})
+		checkEq(t, "handlers that consumed the event", won.Load(), 1)
+		checkEq(t, "handlers refused", lost.Load(), n-1)
+		checkPendingFor(t, f.s, "procedures", nil, 0)
 	})
 }

@@ -9,7 +9,7 @@
 //		porttest.RunAll(t, func(t *testing.T) porttest.Stores {
 //			s := memory.New()
 //			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
-//				Employees: s, Departments: s, Outbox: s, Jobs: s}
+//				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s}
 //		})
 //	}
 //
@@ -41,6 +41,8 @@ type Stores struct {
 	Departments ports.DepartmentStore
 	Outbox      ports.Outbox
 	Jobs        ports.JobStore
+
+	Procedures ports.ProcedureStore
 }
 
 // Factory returns fresh, empty stores for one test; it registers any cleanup with t.Cleanup. It is called
@@ -66,6 +68,7 @@ func RunAll(t *testing.T, factory Factory) {
 		{"DepartmentStore", TestDepartmentStore},
 		{"Outbox", TestOutbox},
 		{"JobStore", TestJobStore},
+		{"ProcedureStore", TestProcedureStore},
 	}
 	for _, s := range suites {
 		t.Run("contract="+s.name, func(t *testing.T) { s.run(t, factory) })
