@@ -9,28 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/ports"
 )
-
-// clock is a settable ports.Clock (adapters do not import the domain, so not kernel.FakeClock).
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{now: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 var start = time.Date(2026, 4, 6, 1, 2, 3, 0, time.UTC) // 10:02:03 in Tokyo
 
@@ -128,16 +109,16 @@ func testGateway(t *testing.T, g ports.FilingGateway, advance func(time.Duration
 
 func TestFakeGatewayContract(t *testing.T) {
 	t.Parallel()
-	clock := newClock(start)
+	clock := kernel.NewFakeClock(start)
 	testGateway(t, New(clock), clock.Advance, DefaultReviewAfter, DefaultCompleteAfter)
 
-	clock2 := newClock(start)
+	clock2 := kernel.NewFakeClock(start)
 	testGateway(t, New(clock2, WithTimings(time.Minute, 10*time.Minute)), clock2.Advance, time.Minute, 10*time.Minute)
 }
 
 func TestArrivalNumberIsDatedInTokyo(t *testing.T) {
 	t.Parallel()
-	g := New(newClock(start))
+	g := New(kernel.NewFakeClock(start))
 	n, err := g.Submit(context.Background(), submission("t", "r"))
 	if err != nil || n != "20260406100203000001" {
 		t.Errorf("arrival number = %q, %v", n, err)
@@ -150,7 +131,7 @@ func TestArrivalNumberIsDatedInTokyo(t *testing.T) {
 
 func TestCorrectionRequested(t *testing.T) {
 	t.Parallel()
-	clock := newClock(start)
+	clock := kernel.NewFakeClock(start)
 	g := New(clock, WithCorrections(func(s ports.Submission) string {
 		if s.Reference == "needs-fix" {
 			return "標準報酬月額の記載に誤りがあります"
@@ -178,7 +159,7 @@ func TestCancelledContext(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	g := New(newClock(start))
+	g := New(kernel.NewFakeClock(start))
 	if _, err := g.Submit(ctx, submission("t", "r")); !errors.Is(err, context.Canceled) {
 		t.Errorf("Submit: %v", err)
 	}
