@@ -368,3 +368,12 @@ func flag01(on bool) string {
 	}
 	return "0"
 }
+
+// Attachment builds the file as the attachment of an electronic filing (ports.Submission).
+func Attachment(m Media, forms ...ports.FilingForm) (ports.FilingAttachment, error) {
+	data, err := Build(m, forms...)
+	if err != nil {
+		return ports.FilingAttachment{}, err
+	}
+	return ports.FilingAttachment{Name: FileName, ContentType: ContentType, Data: data}, nil
+}

@@ -273,3 +273,14 @@ func TestBuildWritesOver70NonApplicableOnTheRetirementDay(t *testing.T) {
 		t.Errorf("items 24–26 = %q, loss date %q", rec[23:26], rec[14])
 	}
 }
+
+func TestAttachment(t *testing.T) {
+	t.Parallel()
+	a, err := Attachment(media(t), sampleForms(t)...)
+	if err != nil || a.Name != "SHFD0006.CSV" || a.ContentType != "text/csv; charset=Shift_JIS" || !bytes.Equal(a.Data, golden(t)) {
+		t.Errorf("Attachment = %s %s %d bytes, %v", a.Name, a.ContentType, len(a.Data), err)
+	}
+	if _, err := Attachment(media(t)); !errors.Is(err, ports.ErrInvalid) {
+		t.Errorf("no forms: %v", err)
+	}
+}
