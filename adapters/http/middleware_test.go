@@ -129,6 +129,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	if _, err := web.New(web.Config{}, web.Deps{MFA: f}); err == nil {
 		t.Error("no Accounts port accepted")
 	}
+	if _, err := web.New(web.Config{}, web.Deps{Accounts: f, MFA: f}); err == nil {
+		t.Error("New accepted deps without Employees")
+	}
 	if _, err := web.New(web.Config{}, web.Deps{Accounts: f}); err == nil {
 		t.Error("no MFA port accepted")
 	}
@@ -276,6 +279,23 @@ func TestRoutes(t *testing.T) {
 		"GET /admin/accounts", "POST /admin/accounts", "POST /admin/accounts/:id/unlock", "POST /admin/accounts/:id/disable",
 		"GET /admin/security", "POST /admin/security",
 		"GET /ops/login", "POST /ops/login", "GET /ops",
+		// the employee register's API
+		"GET /api/v1/employees", "POST /api/v1/employees", "POST /api/v1/employees/import",
+		"GET /api/v1/employees/export.csv", "GET /api/v1/employees/:id", "PATCH /api/v1/employees/:id",
+		"DELETE /api/v1/employees/:id", "GET /api/v1/employees/:id/history",
+		"PATCH /api/v1/employees/:id/changes/:change_id", "DELETE /api/v1/employees/:id/changes/:change_id",
+		"POST /api/v1/employees/:id/my-number/reveal", "POST /api/v1/employees/:id/dependents",
+		"PATCH /api/v1/employees/:id/dependents/:dep_id", "DELETE /api/v1/employees/:id/dependents/:dep_id",
+		"POST /api/v1/employees/:id/dependents/:dep_id/my-number/reveal", "GET /api/v1/me/employee",
+		"GET /api/v1/departments", "POST /api/v1/departments", "GET /api/v1/departments/:id",
+		"PATCH /api/v1/departments/:id", "DELETE /api/v1/departments/:id", "GET /api/v1/jobs/:id",
+		// and its pages
+		"GET /employees", "GET /employees/new", "POST /employees/new", "GET /employees/me", "GET /employees/export.csv",
+		"GET /employees/import", "POST /employees/import", "GET /employees/import/jobs/:id",
+		"GET /employees/import/:upload", "POST /employees/import/:upload/check", "POST /employees/import/:upload/run",
+		"GET /employees/:id", "GET /employees/:id/edit", "POST /employees/:id/edit", "POST /employees/:id/delete",
+		"POST /employees/:id/dependents", "POST /employees/:id/dependents/:dep_id/remove",
+		"POST /employees/:id/changes/:change_id/cancel",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

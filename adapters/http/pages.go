@@ -26,7 +26,8 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates in templates/, each parsed together with layout.html.
-var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "admin_security", "ops", "error"}
+var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "admin_security", "ops", "error",
+	"employees", "employee_form", "employee", "employee_import", "employee_job"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -38,6 +39,10 @@ var pageFuncs = template.FuncMap{
 	"jst":       func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
 	"invalid":   invalid,
 	"field":     field,
+	"choice":    choiceLabel,
+	"fieldName": fieldName,
+	"yen":       yen,
+	"percent":   percent,
 }
 
 // invalid tells whether m lists an error for the field.
@@ -147,6 +152,8 @@ type view struct {
 	TOTP          *totpSetup       // a TOTP secret being enrolled, shown once
 	RecoveryCodes []string         // shown once, right after the first enrolment
 	Continue      string           // where the person goes after noting the recovery codes
+
+	Register *registerView // the employee register's pages
 }
 
 // message is a bilingual message, Japanese first.

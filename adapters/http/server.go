@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,6 +43,14 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown in Serve; 0 means 15 seconds.
 	ShutdownTimeout time.Duration
+	// ImportBodyLimit bounds a CSV upload (the one body allowed past BodyLimit); 0 means
+	// DefaultImportBodyLimit.
+	ImportBodyLimit int64
+	// ImportSyncLimit is the largest CSV upload imported within its request; a larger one runs as a job.
+	// 0 means DefaultImportSyncLimit.
+	ImportSyncLimit int64
+	// TempDir holds spooled uploads and exports; "" means the system's temporary directory.
+	TempDir string
 }
 
 // Deps are the ports the adapter drives.
@@ -48,6 +58,8 @@ type Deps struct {
 	Accounts ports.Accounts
 	// MFA is the second-factor port (the accounts service implements it too).
 	MFA ports.MFA
+	// Employees is the employee register.
+	Employees ports.Employees
 	// Ready answers /readyz; nil means always ready.
 	Ready ports.Pinger
 	// Logger receives the access log and server-side error details; nil discards them.
@@ -56,20 +68,27 @@ type Deps struct {
 
 // Server is the HTTP adapter: an Echo instance with every route registered.
 type Server struct {
-	cfg      Config
-	accounts ports.Accounts
-	mfa      ports.MFA
-	ready    ports.Pinger
-	log      *slog.Logger
-	e        *echo.Echo
-	metrics  *metrics
-	pages    *pages
+	cfg       Config
+	accounts  ports.Accounts
+	mfa       ports.MFA
+	employees ports.Employees
+	ready     ports.Pinger
+	log       *slog.Logger
+	e         *echo.Echo
+	metrics   *metrics
+	pages     *pages
 	// csrf guards every page route (see newCSRF).
 	csrf echo.MiddlewareFunc
 	// https is true when the public URL is https or TLS is served here: it decides the cookie prefix,
 	// the Secure attribute and HSTS.
 	https     bool
 	bodyLimit int64
+
+	importDir       string
+	importBodyLimit int64
+	importSyncLimit int64
+	// jobs counts the import jobs running in the background (see WaitJobs).
+	jobs sync.WaitGroup
 }
 
 // New builds the server and registers its routes. It fails on configuration it cannot honour (an invalid
@@ -80,6 +99,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.MFA == nil {
 		return nil, errors.New("web: Deps.MFA is required")
+	}
+	if deps.Employees == nil {
+		return nil, errors.New("web: Deps.Employees is required")
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://localhost:8080"
@@ -113,6 +135,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg:       cfg,
 		accounts:  deps.Accounts,
 		mfa:       deps.MFA,
+		employees: deps.Employees,
 		ready:     deps.Ready,
 		log:       logger,
 		metrics:   newMetrics(cfg.Version),
@@ -122,6 +145,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if s.bodyLimit <= 0 {
 		s.bodyLimit = DefaultBodyLimit
+	}
+	s.importDir, s.importBodyLimit, s.importSyncLimit = cfg.TempDir, cfg.ImportBodyLimit, cfg.ImportSyncLimit
+	if s.importDir == "" {
+		s.importDir = os.TempDir()
+	}
+	if s.importBodyLimit <= 0 {
+		s.importBodyLimit = DefaultImportBodyLimit
+	}
+	if s.importSyncLimit <= 0 {
+		s.importSyncLimit = DefaultImportSyncLimit
 	}
 
 	e := echo.New()
@@ -135,7 +168,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// the request ID and security headers must be on every response, the access log sees the final status
 	// because it hands errors to the error handler itself, recover sits inside it so a panic is logged as 500.
 	e.Pre(s.requestID, s.securityHeaders, s.accessLog, s.recover,
-		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.FormatInt(s.bodyLimit, 10) + "B"}))
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.FormatInt(s.bodyLimit, 10) + "B",
+			Skipper: isUpload}))
 	s.csrf = s.newCSRF()
 	s.routes()
 	s.metrics.knownRoutes(e.Routes())
@@ -190,6 +224,7 @@ func (s *Server) routes() {
 	api.PATCH("/accounts/:id", s.apiUpdateAccount, admin, validID)
 	api.POST("/accounts/:id/unlock", s.apiUnlockAccount, admin, validID)
 	api.POST("/accounts/:id/disable", s.apiDisableAccount, admin, validID)
+	s.employeeRoutes(api)
 
 	// Browser pages: cookie session, CSRF on every form. The WebAuthn endpoints the page script calls answer
 	// JSON, errors included (see wantsJSON), and take the token in the X-CSRF-Token header.
@@ -223,6 +258,8 @@ func (s *Server) routes() {
 	e.POST("/admin/accounts/:id/disable", s.adminDisable, s.csrf, adminPage, validID)
 	e.GET("/admin/security", s.adminSecurity, s.csrf, adminPage)
 	e.POST("/admin/security", s.adminSecuritySubmit, s.csrf, adminPage)
+
+	s.employeePageRoutes()
 
 	e.GET("/ops/login", s.opsLoginPage, s.csrf)
 	e.POST("/ops/login", s.opsLoginSubmit, s.csrf)

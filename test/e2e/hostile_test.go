@@ -131,21 +131,30 @@ func TestHostileRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"MFA policy set by hr", "PATCH", "/api/v1/tenant", "hr", jsonType, text(`{"mfa_required":true}`), 403, "forbidden"},
 	}
 
+	refuseAll(t, a, map[string]string{"admin": admin, "hr": hr}, cases, func() any { return snapshot(t, a.env) })
+	if len(cases) < 30 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	a.me(admin) // the admin's session survived all of it
+	a.me(hr)
+}
+
+// refuseAll sends each hostile request and checks its refusal, and that state (what the request must not
+// change) reads the same after it. tokens maps the auth names of the cases to bearer tokens.
+func refuseAll(t *testing.T, a *app, tokens map[string]string, cases []hostileRequest, state func() any) {
+	t.Helper()
 	for _, c := range cases {
-		before := snapshot(t, a.env)
+		before := state()
 		h := http.Header{}
 		if c.contentType != "" {
 			h.Set("Content-Type", c.contentType)
 		}
-		switch c.auth {
-		case "admin":
-			h.Set("Authorization", "Bearer "+admin)
-		case "hr":
-			h.Set("Authorization", "Bearer "+hr)
-		case "Token admin":
-			h.Set("Authorization", "Token "+admin)
-		case "":
-		default:
+		switch token, ok := tokens[c.auth]; {
+		case ok:
+			h.Set("Authorization", "Bearer "+token)
+		case c.auth == "Token admin":
+			h.Set("Authorization", "Token "+tokens["admin"])
+		case c.auth != "":
 			h.Set("Authorization", c.auth)
 		}
 		res := a.send(c.method, c.path, c.body, h)
@@ -156,13 +165,8 @@ func TestHostileRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		case res.status != c.status || p.Code != c.code:
 			t.Errorf("%s: %d %s, want %d %s: %.300s", c.name, res.status, p.Code, c.status, c.code, res)
 		}
-		assertUnchanged(t, before, snapshot(t, a.env))
+		assertUnchanged(t, before, state())
 	}
-	if len(cases) < 30 {
-		t.Fatalf("only %d cases", len(cases))
-	}
-	a.me(admin) // the admin's session survived all of it
-	a.me(hr)
 }
 
 // TestFullWidthLoginIsTheSameLogin: full-width letters, which Japanese input methods produce, normalise to the

@@ -19,6 +19,7 @@ import (
 	"github.com/roumu/roumu/adapters/webauthn"
 	"github.com/roumu/roumu/domain/accounts"
 	"github.com/roumu/roumu/domain/audit"
+	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/ports"
 )
@@ -36,6 +37,8 @@ type Env struct {
 	Hasher   *FastHasher
 	Audit    *audit.Log
 	Accounts *accounts.Service
+	// Employees is the employee register on the same store, keyring, audit log and clock.
+	Employees *employees.Service
 }
 
 // Option changes how New wires the environment.
@@ -72,7 +75,12 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("wiring accounts: %v", err)
 	}
-	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc}
+	register, err := employees.New(employees.Deps{Employees: store, Departments: store, Outbox: store, Jobs: store,
+		Tx: store, Cipher: keys, Audit: log, Clock: clock})
+	if err != nil {
+		t.Fatalf("wiring employees: %v", err)
+	}
+	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register}
 }
 
 // Password is a policy-compliant password used throughout the tests.
