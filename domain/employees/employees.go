@@ -75,7 +75,7 @@ func (s *Service) CreateEmployee(ctx context.Context, p ports.Principal, in port
 		errs = append(errs, more...)
 	}
 	if len(errs) > 0 {
-		return ports.Employee{}, invalid(errs)
+		return ports.Employee{}, invalid(append(errs, employeeFields.missing(values, errs...)...))
 	}
 	rec, pl, err := s.newEmployee(ctx, p, values, effective, KindHire, in.Reason, today)
 	if err != nil {

@@ -202,11 +202,14 @@ func (c *catalogue) parse(in map[string]string) (map[string]string, []ports.Fiel
 	return out, errs
 }
 
-// missing lists the required fields that values does not hold.
-func (c *catalogue) missing(values map[string]string) []ports.FieldError {
+// missing lists the required fields that values does not hold, except those named in reported already (a
+// value that did not parse is reported once, as what is wrong with it), so that a form shows every problem
+// at once.
+func (c *catalogue) missing(values map[string]string, reported ...ports.FieldError) []ports.FieldError {
 	var errs []ports.FieldError
 	for _, f := range c.fields {
-		if f.Required && values[f.Name] == "" {
+		if f.Required && values[f.Name] == "" &&
+			!slices.ContainsFunc(reported, func(e ports.FieldError) bool { return e.Field == f.Name }) {
 			errs = append(errs, required(f.Name))
 		}
 	}

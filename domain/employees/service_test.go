@@ -68,6 +68,12 @@ func TestCreateReportsEveryInvalidField(t *testing.T) {
 	if got := fieldCodes(t, err); len(got) != 7 {
 		t.Fatalf("missing required fields: %v", got)
 	}
+	// A value that does not parse and the fields left out come in one answer, so a form shows them together.
+	missing["birth_date"] = "1990-02-30"
+	_, err = e.svc.CreateEmployee(ctx, e.admin, ports.EmployeeInput{Fields: missing})
+	if got := fieldCodes(t, err); len(got) != 7 || !slices.Contains(got, "birth_date:date") || !slices.Contains(got, "hire_date:required") {
+		t.Fatalf("a bad value with missing fields: %v", got)
+	}
 	if evs := e.events(t); len(evs) != 0 {
 		t.Fatalf("a refused create wrote events: %v", evs)
 	}
