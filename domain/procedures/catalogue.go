@@ -68,7 +68,7 @@ const (
 	fDependentGiven   = "dependent.given_name"
 	fDependentBirth   = "dependent.birth_date"
 	fDependentRelated = "dependent.relationship"
-	fYear             = "year"        // 算定基礎届: the year
+	fYear             = "year"         // 算定基礎届: the year
 	fBonusAmount      = "bonus.amount" // 賞与支払届: yen
 	fNewPayCash       = "new_monthly_pay.cash"
 	fPreviousName     = "previous_family_name"

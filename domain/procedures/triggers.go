@@ -172,7 +172,7 @@ func (s *Service) draftsFor(ctx context.Context, ev ports.OutboxEvent, pl eventP
 			continue
 		}
 		out = append(out, draft{kind: k, tenantID: ev.TenantID, employeeID: emp.ID, fact: fact, office: k.Office,
-			data: procData{Fields: maps.Clone(fields), SourceEvent: ev.ID, SourceChange: pl.ChangeID},
+			data:     procData{Fields: maps.Clone(fields), SourceEvent: ev.ID, SourceChange: pl.ChangeID},
 			dedupKey: k.Type + ":" + dedup, comment: autoComment(ev.Type)})
 	}
 	return out, nil
