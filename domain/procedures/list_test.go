@@ -63,10 +63,10 @@ func TestDashboardAndList(t *testing.T) {
 		}
 		return p
 	}
-	today := mk(ports.ProcedureBonusPaymentReport, "2026-04-03")        // due 4/8
-	sunday := mk(ports.ProcedureNameChange, "2026-04-07")               // 4/12 is a Sunday: due Monday 4/13, next week
+	today := mk(ports.ProcedureBonusPaymentReport, "2026-04-03")         // due 4/8
+	sunday := mk(ports.ProcedureNameChange, "2026-04-07")                // 4/12 is a Sunday: due Monday 4/13, next week
 	friday := mk(ports.ProcedureMonthlyRemunerationChange, "2026-04-05") // due 4/10
-	cancelled := mk(ports.ProcedureBonusPaymentReport, "2026-04-02")    // due 4/7, cancelled
+	cancelled := mk(ports.ProcedureBonusPaymentReport, "2026-04-02")     // due 4/7, cancelled
 	e.act(t, e.hr, cancelled.ID, ports.ActionCancel, "重複")
 	ps := e.procs(t, e.admin, emp.ID)
 	hpAcq := byType(t, ps, ports.ProcedureHealthPensionAcquisition)
