@@ -12,7 +12,7 @@ BENCH       ?= .
 PKG         ?= ./...
 ARGS        ?=
 
-.PHONY: test lint fmt-check vet staticcheck unit fuzz-smoke run build bench clean
+.PHONY: test lint fmt-check vet staticcheck unit fuzz-smoke run build bench load clean
 
 ## test: the one test command: lint, race-enabled tests, then a short smoke run of every fuzz target
 test: lint unit fuzz-smoke
@@ -59,6 +59,13 @@ build:
 ## bench: benchmarks (BENCH=regexp PKG=./adapters/argon2id/ to narrow), e.g. the argon2id login cost
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -cpu 1,2 $(PKG)
+
+## load: the load harness (test/load, not part of `test`): roumu serve on a fresh Postgres schema with 100,000
+## employees, throughput against the Postgres and Echo ceilings, the login storm; prints the report (a few minutes).
+## Postgres from ROUMU_TEST_POSTGRES_URL; LOADFLAGS tunes it, e.g. LOADFLAGS="-duration 10s -out var/load.md"
+load:
+	ROUMU_TEST_POSTGRES_URL="$${ROUMU_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}" \
+		$(GO) run ./test/load $(LOADFLAGS)
 
 clean:
 	rm -f roumu

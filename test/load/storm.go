@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// The login storm: credential stuffing from a few addresses against many identifiers (real accounts and
+// logins that do not exist), mixed with real people who mistype their password now and then. Each
+// identifier's attempts are made one after another, so that the lockout's expected answer to every attempt
+// is known in advance; identifiers are interleaved across the storm's workers.
+
+// lockThreshold is the lockout policy's count of consecutive failures (domain/accounts DefaultLockout).
+const lockThreshold = 5
+
+// identifier is one login the storm tries, with its planned attempts (true: the right password).
+type identifier struct {
+	tenant   *tenantData
+	login    string
+	real     bool   // an account exists
+	attacker bool   // the attempts come from the stuffing addresses
+	ip       string // X-Forwarded-For of the attempts
+	attempts []bool
+}
+
+// expected returns the status the service must answer to each attempt, whether the identifier ends locked,
+// and how many attempts reach the password hash: 5 consecutive failures lock it (the 5th is hashed and
+// already answers 423); a success resets the count; while locked every attempt is 423 without a hash.
+func (id identifier) expected() (statuses []int, locked bool, hashed int) {
+	out := make([]int, len(id.attempts))
+	failures := 0
+	for i, right := range id.attempts {
+		if !locked {
+			hashed++
+		}
+		switch {
+		case locked:
+			out[i] = http.StatusLocked
+		case right && id.real:
+			out[i] = http.StatusOK
+			failures = 0
+		default:
+			failures++
+			out[i] = http.StatusUnauthorized
+			if failures >= lockThreshold {
+				locked = true
+				out[i] = http.StatusLocked
+			}
+		}
+	}
+	return out, locked, hashed
+}
+
+// planStorm spreads total attempts over the tenants' storm accounts and as many unknown logins. Half the
+// real accounts belong to people who mistype at most four times in a row before getting it right; the other
+// half and every unknown login are attacked from stuffingIPs with mostly wrong passwords.
+func planStorm(tenants []*tenantData, total, stuffingIPs int, seed uint64) []*identifier {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var ids []*identifier
+	for _, t := range tenants {
+		for i, login := range t.stormLogins {
+			ids = append(ids, &identifier{tenant: t, login: login, real: true, attacker: i%2 == 1})
+			ids = append(ids, &identifier{tenant: t, login: fmt.Sprintf("ghost%03d", i+1), attacker: true})
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	for i, id := range ids {
+		n := total / len(ids)
+		if i < total%len(ids) {
+			n++
+		}
+		id.ip = fmt.Sprintf("198.51.100.%d", 1+i%250)
+		if id.attacker {
+			id.ip = fmt.Sprintf("203.0.113.%d", 1+rng.IntN(stuffingIPs))
+		}
+		id.attempts = make([]bool, 0, n)
+		for len(id.attempts) < n {
+			if id.attacker {
+				id.attempts = append(id.attempts, rng.IntN(100) < 15) // stuffing lists hold some right passwords
+				continue
+			}
+			for range rng.IntN(lockThreshold) { // 0–4 typos, then the right password
+				id.attempts = append(id.attempts, false)
+			}
+			id.attempts = append(id.attempts, true)
+		}
+		id.attempts = id.attempts[:n]
+	}
+	return ids
+}
+
+// stormResult is what the storm measured and whether the lockouts came out exact.
+type stormResult struct {
+	phase       phaseResult // attempts by outcome
+	attempts    int
+	identifiers int
+	hashed      int // attempts that reached the password check (not refused as locked)
+	mismatches  []string
+	lockedWant  int
+	lockedGot   int
+	lockErrors  []string
+}
+
+func (r stormResult) exact() bool { return len(r.mismatches) == 0 && len(r.lockErrors) == 0 }
+
+// runStorm makes every planned attempt with workers concurrent clients, each identifier's in order.
+func runStorm(ctx context.Context, a *api, ids []*identifier, workers int) stormResult {
+	res := stormResult{identifiers: len(ids)}
+	ready := make(chan int, len(ids))
+	next := make([]int, len(ids)) // index of each identifier's next attempt
+	want := make([][]int, len(ids))
+	for i, id := range ids {
+		var hashed int
+		want[i], _, hashed = id.expected()
+		res.attempts += len(id.attempts)
+		res.hashed += hashed
+		if len(id.attempts) > 0 {
+			ready <- i
+		}
+	}
+	remaining := res.attempts
+	var mu sync.Mutex
+	all := phaseStats{}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			mine := phaseStats{}
+			for i := range ready {
+				id := ids[i]
+				k := next[i] // only the worker holding i touches next[i]
+				password := wrongPassword
+				if id.attempts[k] {
+					password = initialPassword // the storm's accounts never log in otherwise, so keep their first one
+				}
+				t0 := time.Now()
+				resp, err := a.do(ctx, request{method: http.MethodPost, path: "/api/v1/auth/login", forwardedFor: id.ip,
+					body: map[string]string{"tenant": id.tenant.code, "login": id.login, "password": password}})
+				d := time.Since(t0)
+				mu.Lock()
+				switch {
+				case err != nil:
+					mine.fail("login-error", d)
+					res.mismatches = append(res.mismatches, fmt.Sprintf("%s/%s #%d: %v", id.tenant.code, id.login, k+1, err))
+				case resp.status != want[i][k]:
+					mine.fail(fmt.Sprintf("login-%d", resp.status), d)
+					res.mismatches = append(res.mismatches, fmt.Sprintf("%s/%s #%d: got %d, want %d", id.tenant.code,
+						id.login, k+1, resp.status, want[i][k]))
+				default:
+					mine.ok(fmt.Sprintf("login-%d", resp.status), d)
+				}
+				next[i]++
+				remaining--
+				if next[i] < len(id.attempts) {
+					ready <- i
+				} else if remaining == 0 {
+					close(ready)
+				}
+				mu.Unlock()
+			}
+			mu.Lock()
+			all.merge(mine)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	res.phase = newPhaseResult("login storm", workers, time.Since(start), all, 0)
+	return res
+}
+
+// verifyLockouts compares the accounts' lock state, as their tenant admin sees it, with the plan; and
+// probes each unknown login once with a wrong password (423 when locked, else 401).
+func verifyLockouts(ctx context.Context, a *api, ids []*identifier, res *stormResult) {
+	byTenant := map[*tenantData]map[string]bool{} // login → locked, as the admin API reports
+	for _, id := range ids {
+		_, locked, _ := id.expected()
+		if locked {
+			res.lockedWant++
+		}
+		var got bool
+		if id.real {
+			states, ok := byTenant[id.tenant]
+			if !ok {
+				var err error
+				if states, err = lockStates(ctx, a, id.tenant); err != nil {
+					res.lockErrors = append(res.lockErrors, err.Error())
+					return
+				}
+				byTenant[id.tenant] = states
+			}
+			got = states[id.login]
+		} else {
+			resp, err := a.do(ctx, request{method: http.MethodPost, path: "/api/v1/auth/login", forwardedFor: id.ip,
+				body: map[string]string{"tenant": id.tenant.code, "login": id.login, "password": wrongPassword}})
+			if err != nil {
+				res.lockErrors = append(res.lockErrors, err.Error())
+				continue
+			}
+			got = resp.status == http.StatusLocked
+		}
+		if got {
+			res.lockedGot++
+		}
+		if got != locked {
+			res.lockErrors = append(res.lockErrors, fmt.Sprintf("%s/%s: locked %v, want %v", id.tenant.code, id.login, got, locked))
+		}
+	}
+	// Nobody else may be locked: the HR staff whose sessions ran the ordinary load, and the admins.
+	tenants := make([]*tenantData, 0, len(byTenant))
+	for t := range byTenant {
+		tenants = append(tenants, t)
+	}
+	sort.Slice(tenants, func(i, j int) bool { return tenants[i].code < tenants[j].code })
+	for _, t := range tenants {
+		for login, locked := range byTenant[t] {
+			if _, storm := t.stormIDs[login]; !storm && locked {
+				res.lockErrors = append(res.lockErrors, fmt.Sprintf("%s/%s is locked but was never attacked", t.code, login))
+			}
+		}
+	}
+}
+
+// lockStates lists a tenant's accounts with their lock state.
+func lockStates(ctx context.Context, a *api, t *tenantData) (map[string]bool, error) {
+	var list struct {
+		Items []struct {
+			Login  string `json:"login"`
+			Locked bool   `json:"locked"`
+		} `json:"items"`
+	}
+	if _, err := a.call(ctx, request{method: http.MethodGet, path: "/api/v1/accounts", token: t.adminToken},
+		http.StatusOK, &list); err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(list.Items))
+	for _, it := range list.Items {
+		out[it.Login] = it.Locked
+	}
+	return out, nil
+}
