@@ -89,6 +89,29 @@ type UpdateAccountCommand struct {
 	Roles []string // nil = unchanged
 }
 
+// TenantDeleted is a tenant the provider removed (soft: the records stay, for the retention the law asks):
+// its members cannot log in and nothing of it is readable. Deletion is final. (TenantActive and
+// TenantSuspended are in accounts_store.go.)
+const TenantDeleted = "deleted"
+
+// OpTenantReactivate lifts a suspension through the two-person rule, like the other operations in
+// operations.go.
+const OpTenantReactivate = "tenant.reactivate"
+
+// IPRestrictionView is a tenant's IP restriction as its admin sees it.
+type IPRestrictionView struct {
+	Enabled      bool     // the contract option, switched by the provider
+	AllowedCIDRs []string // in normal form
+	ClientIP     string   // the address the request came from ("" when unknown), so the admin sees what to allow
+}
+
+// TenantOverview is a tenant as provider operators see it, with its account counts.
+type TenantOverview struct {
+	TenantView
+	Accounts       int
+	ActiveAccounts int
+}
+
 // TenantView is a tenant as shown to callers.
 type TenantView struct {
 	ID            string
@@ -147,4 +170,25 @@ type Accounts interface {
 	UpdateAccount(ctx context.Context, p Principal, id string, cmd UpdateAccountCommand) (AccountView, error)
 	UnlockAccount(ctx context.Context, p Principal, id string) (AccountView, error)
 	DisableAccount(ctx context.Context, p Principal, id string) (AccountView, error)
+
+	// IPRestriction shows the tenant admin the allow-list and the address they connect from.
+	IPRestriction(ctx context.Context, p Principal) (IPRestrictionView, error)
+	// SetAllowedCIDRs replaces the allow-list with lines (one range or address each, blank lines skipped). It
+	// is ErrForbidden "ip_restriction_not_contracted" while the contract option is off, and ErrInvalid with
+	// one field error per bad line, or "would_lock_out" when the new list would not allow the admin's own
+	// address. The change applies to every request from then on, sessions included.
+	SetAllowedCIDRs(ctx context.Context, p Principal, lines []string) (IPRestrictionView, error)
+
+	// Provider operators (fully logged in; anyone else is ErrForbidden). Privileged changes to tenants and
+	// operator rights go through the two-person rule (see accounts.Service.OperationHandlers), not here.
+	ListTenants(ctx context.Context, p Principal) ([]TenantOverview, error)
+	GetTenant(ctx context.Context, p Principal, id string) (TenantOverview, error)
+	// OperatorCreateTenant is CreateTenant done by an operator, audited as theirs.
+	OperatorCreateTenant(ctx context.Context, p Principal, cmd CreateTenantCommand) (TenantView, AccountView, error)
+	ListOperators(ctx context.Context, p Principal) ([]AccountView, error)
+	// IssueOperatorPassword gives an operator account created by an approved OpGrantOperator request its
+	// one-time password, returned once; the person must change it and enrol a second factor at first login.
+	// Neither the requester of the grant nor the new operator may call it (so one person cannot obtain a
+	// second operator identity), and only until the account's first login; a new call replaces the password.
+	IssueOperatorPassword(ctx context.Context, p Principal, accountID string) (string, error)
 }

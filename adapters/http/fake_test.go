@@ -376,3 +376,33 @@ func (f *fakeAccounts) DisableAccount(_ context.Context, p ports.Principal, id s
 }
 
 var _ ports.Accounts = (*fakeAccounts)(nil)
+
+// The IP restriction and operator use cases are not served by this adapter yet: the fake refuses them.
+
+func (f *fakeAccounts) IPRestriction(context.Context, ports.Principal) (ports.IPRestrictionView, error) {
+	return ports.IPRestrictionView{}, ports.ErrForbidden
+}
+
+func (f *fakeAccounts) SetAllowedCIDRs(context.Context, ports.Principal, []string) (ports.IPRestrictionView, error) {
+	return ports.IPRestrictionView{}, ports.ErrForbidden
+}
+
+func (f *fakeAccounts) ListTenants(context.Context, ports.Principal) ([]ports.TenantOverview, error) {
+	return nil, ports.ErrForbidden
+}
+
+func (f *fakeAccounts) GetTenant(context.Context, ports.Principal, string) (ports.TenantOverview, error) {
+	return ports.TenantOverview{}, ports.ErrForbidden
+}
+
+func (f *fakeAccounts) OperatorCreateTenant(context.Context, ports.Principal, ports.CreateTenantCommand) (ports.TenantView, ports.AccountView, error) {
+	return ports.TenantView{}, ports.AccountView{}, ports.ErrForbidden
+}
+
+func (f *fakeAccounts) ListOperators(context.Context, ports.Principal) ([]ports.AccountView, error) {
+	return nil, ports.ErrForbidden
+}
+
+func (f *fakeAccounts) IssueOperatorPassword(context.Context, ports.Principal, string) (string, error) {
+	return "", ports.ErrForbidden
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -59,6 +60,12 @@ func newOneTimePassword() string {
 // CreateTenant implements ports.Accounts: the tenant and its first admin are created together or not at all.
 // The admin's password was typed by the provider, so the admin must choose their own at first login.
 func (s *Service) CreateTenant(ctx context.Context, cmd ports.CreateTenantCommand) (ports.TenantView, ports.AccountView, error) {
+	return s.createTenant(ctx, ports.AuditEvent{ActorKind: "system", Action: "tenant.create", IP: cmd.Source.IP,
+		UserAgent: cmd.Source.UserAgent}, cmd)
+}
+
+// createTenant creates the tenant and its first admin, recording audit (its actor) when done.
+func (s *Service) createTenant(ctx context.Context, audit ports.AuditEvent, cmd ports.CreateTenantCommand) (ports.TenantView, ports.AccountView, error) {
 	code := NormalizeTenantCode(cmd.Code)
 	fields := validateTenantCode(code)
 	name, errs := normalizeName("name", cmd.Name)
@@ -94,10 +101,9 @@ func (s *Service) CreateTenant(ctx context.Context, cmd ports.CreateTenantComman
 		if err := s.Accounts.CreateAccount(ctx, admin); err != nil {
 			return err
 		}
-		e := ports.AuditEvent{TenantID: tenant.ID, ActorKind: "system", Action: "tenant.create",
-			Target: "tenant:" + tenant.ID, IP: cmd.Source.IP, UserAgent: cmd.Source.UserAgent,
-			Detail: map[string]string{"code": code, "admin": "account:" + admin.ID}}
-		return s.record(ctx, e)
+		audit.TenantID, audit.Target = tenant.ID, "tenant:"+tenant.ID
+		audit.Detail = map[string]string{"code": code, "admin": "account:" + admin.ID}
+		return s.record(ctx, audit)
 	})
 	if err != nil {
 		return ports.TenantView{}, ports.AccountView{}, err
@@ -257,7 +263,7 @@ func (s *Service) CreateAccount(ctx context.Context, p ports.Principal, cmd port
 		LoginKey: loginKey, Name: name, Roles: roles, Status: ports.AccountActive, PasswordHash: hash,
 		MustChangePassword: true, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
 	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
-		if err := s.checkSeats(ctx, tenant); err != nil {
+		if err := s.checkSeats(ctx, tenant.ID); err != nil {
 			return err
 		}
 		if err := s.Accounts.CreateAccount(ctx, acct); err != nil {
@@ -280,24 +286,23 @@ func boolText(b bool) string {
 	return "false"
 }
 
-// checkSeats refuses a new account when the tenant's contract seats are all taken by active accounts.
-func (s *Service) checkSeats(ctx context.Context, tenant ports.TenantRecord) error {
-	if tenant.Seats <= 0 {
-		return nil
+// checkSeats refuses a new account when the tenant's contract seats are all taken by active accounts. It
+// runs in the transaction that creates the account and first locks the tenant's row (an update that
+// changes nothing), so concurrent creations count one after the other and never pass the limit together;
+// the seats read are the contract's as of now.
+func (s *Service) checkSeats(ctx context.Context, tenantID string) error {
+	tenant, err := s.Tenants.UpdateTenant(ctx, tenantID, func(*ports.TenantRecord) error { return nil })
+	if err != nil || tenant.Seats <= 0 {
+		return err
 	}
 	recs, err := s.Accounts.ListAccounts(ctx, tenant.ID)
 	if err != nil {
 		return err
 	}
-	active := 0
-	for _, r := range recs {
-		if r.Status == ports.AccountActive {
-			active++
-		}
-	}
-	if active >= tenant.Seats {
+	if countActive(recs) >= tenant.Seats {
 		return ports.NewError(ports.ErrConflict, "seats_exhausted",
-			"All seats of your contract are in use.", "契約アカウント数の上限に達しています。")
+			fmt.Sprintf("All %d seats of your contract are in use: disable an account or ask the provider for more seats.", tenant.Seats),
+			fmt.Sprintf("契約アカウント数（%d）の上限に達しています。不要なアカウントを無効にするか、運営事業者に追加をご依頼ください。", tenant.Seats))
 	}
 	return nil
 }

@@ -52,6 +52,21 @@ func (s *Service) passwordLogin(ctx context.Context, kind, tenantCode string, cm
 		audit.Detail = map[string]string{"tenant": tenantCode}
 	}
 
+	var tenant ports.TenantRecord
+	tenantKnown := kind == ports.KindOperator
+	var err error
+	if kind == ports.KindMember {
+		if tenant, tenantKnown, err = s.loginTenant(ctx, tenantCode); err != nil {
+			return ports.LoginResult{}, err
+		}
+	}
+	// The IP restriction comes before anything about the account: from a refused address no password is
+	// checked, no failure counted (so outsiders cannot lock members out) and no lock state shown.
+	if refused := CheckSourceIP(tenant, cmd.Source.IP); tenantKnown && refused != nil {
+		audit.TenantID, audit.Outcome = tenant.ID, ports.OutcomeDenied
+		return ports.LoginResult{}, s.refuse(ctx, withReason(audit, "ip_not_allowed"), refused)
+	}
+
 	state, err := s.Throttle.Throttle(ctx, key)
 	if err != nil {
 		return ports.LoginResult{}, err
@@ -61,9 +76,12 @@ func (s *Service) passwordLogin(ctx context.Context, kind, tenantCode string, cm
 		return ports.LoginResult{}, s.refuse(ctx, withReason(audit, "locked"), lockedError(retry))
 	}
 
-	acct, tenant, found, err := s.lookup(ctx, kind, tenantCode, loginKey)
-	if err != nil {
-		return ports.LoginResult{}, err
+	var acct ports.AccountRecord
+	found := false
+	if tenantKnown {
+		if acct, found, err = s.lookup(ctx, kind, tenant.ID, loginKey); err != nil {
+			return ports.LoginResult{}, err
+		}
 	}
 	password := normalizePassword(cmd.Password)
 	match := false
@@ -154,27 +172,27 @@ func (s *Service) refuse(ctx context.Context, audit ports.AuditEvent, refusal er
 	return refusal
 }
 
-// lookup finds the account behind a login identifier; found is false when the tenant or the login is unknown.
-func (s *Service) lookup(ctx context.Context, kind, tenantCode, loginKey string) (acct ports.AccountRecord, tenant ports.TenantRecord, found bool, err error) {
-	tenantID := ""
-	if kind == ports.KindMember {
-		tenant, err = s.Tenants.TenantByCode(ctx, tenantCode)
-		if errors.Is(err, ports.ErrNotFound) {
-			return acct, tenant, false, nil
-		}
-		if err != nil {
-			return acct, tenant, false, err
-		}
-		tenantID = tenant.ID
+// loginTenant resolves the tenant code typed at login; known is false for an unknown or deleted tenant,
+// which log-ins cannot tell apart.
+func (s *Service) loginTenant(ctx context.Context, code string) (tenant ports.TenantRecord, known bool, err error) {
+	tenant, err = s.Tenants.TenantByCode(ctx, code)
+	if errors.Is(err, ports.ErrNotFound) {
+		return tenant, false, nil
 	}
+	return tenant, err == nil && tenant.Status != ports.TenantDeleted, err
+}
+
+// lookup finds the account of kind behind a login key in a tenant ("" for operators); found is false when
+// there is none.
+func (s *Service) lookup(ctx context.Context, kind, tenantID, loginKey string) (acct ports.AccountRecord, found bool, err error) {
 	acct, err = s.Accounts.AccountByLogin(ctx, tenantID, loginKey)
 	if errors.Is(err, ports.ErrNotFound) {
-		return acct, tenant, false, nil
+		return acct, false, nil
 	}
 	if err != nil {
-		return acct, tenant, false, err
+		return acct, false, err
 	}
-	return acct, tenant, acct.Kind == kind, nil
+	return acct, acct.Kind == kind, nil
 }
 
 // hasFactor reports whether the account has a confirmed second factor.
@@ -275,6 +293,14 @@ func (s *Service) Authenticate(ctx context.Context, token string, src ports.Sour
 	}
 	if acct.Status != ports.AccountActive || (acct.Kind == ports.KindMember && tenant.Status != ports.TenantActive) {
 		return ports.Principal{}, unauthenticated("account_disabled")
+	}
+	// The tenant's allow-list as it is now, against the address of this request: a change applies at once
+	// to sessions already open. Operators belong to no tenant, so no tenant's list restricts them.
+	if err := CheckSourceIP(tenant, src.IP); acct.Kind == ports.KindMember && err != nil {
+		e := ports.AuditEvent{TenantID: acct.TenantID, ActorID: acct.ID, ActorKind: acct.Kind, Action: "auth.session",
+			Target: "account:" + acct.ID, IP: src.IP, UserAgent: src.UserAgent, Outcome: ports.OutcomeDenied,
+			Detail: map[string]string{"reason": "ip_not_allowed"}}
+		return ports.Principal{}, s.refuse(ctx, e, err)
 	}
 	if now.Sub(sess.LastSeenAt) >= touchInterval {
 		if err := s.Sessions.TouchSession(ctx, hash, now); err != nil {

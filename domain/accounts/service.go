@@ -23,6 +23,9 @@ type Deps struct {
 	Cipher   ports.Cipher // seals TOTP secrets at rest
 	TOTP     ports.TOTPGenerator
 	WebAuthn ports.WebAuthn
+	// OperationRecords is read (never written) to find the work record of an operator grant; without it
+	// IssueOperatorPassword is unavailable.
+	OperationRecords ports.OperationRequestStore
 }
 
 // Service implements ports.Accounts.
