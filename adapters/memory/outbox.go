@@ -46,9 +46,15 @@ func (s *Store) AppendEvents(ctx context.Context, events ...ports.OutboxEvent) e
 // limit of them (all when limit is 0).
 func (s *Store) PendingEvents(ctx context.Context, limit int) ([]ports.OutboxEvent, error) {
 	defer s.lock(ctx)()
+	return s.oldestFirst(func(e ports.OutboxEvent) bool { return e.DispatchedAt.IsZero() }, limit), nil
+}
+
+// oldestFirst returns copies of the events keep selects by OccurredAt, then in append order, at most limit
+// of them (all when limit is 0).
+func (s *Store) oldestFirst(keep func(ports.OutboxEvent) bool, limit int) []ports.OutboxEvent {
 	pending := []outboxEntry{}
 	for _, e := range s.st.outbox {
-		if e.ev.DispatchedAt.IsZero() {
+		if keep(e.ev) {
 			pending = append(pending, e)
 		}
 	}
@@ -62,7 +68,7 @@ func (s *Store) PendingEvents(ctx context.Context, limit int) ([]ports.OutboxEve
 	for i, e := range pending {
 		out[i] = eventCopy(e.ev)
 	}
-	return out, nil
+	return out
 }
 
 // MarkDispatched records the dispatch at the given instant; an event already marked keeps its first
@@ -87,23 +93,10 @@ type consumption struct{ consumer, eventID string }
 // OccurredAt, then in append order, at most limit of them (all when limit is 0).
 func (s *Store) PendingEventsFor(ctx context.Context, consumer string, types []string, limit int) ([]ports.OutboxEvent, error) {
 	defer s.lock(ctx)()
-	pending := []outboxEntry{}
-	for _, e := range s.st.outbox {
-		if _, done := s.st.consumed[consumption{consumer, e.ev.ID}]; !done && oneOf(types, e.ev.Type) {
-			pending = append(pending, e)
-		}
-	}
-	slices.SortFunc(pending, func(a, b outboxEntry) int {
-		return cmp.Or(a.ev.OccurredAt.Compare(b.ev.OccurredAt), cmp.Compare(a.seq, b.seq))
-	})
-	if limit > 0 && len(pending) > limit {
-		pending = pending[:limit]
-	}
-	out := make([]ports.OutboxEvent, len(pending))
-	for i, e := range pending {
-		out[i] = eventCopy(e.ev)
-	}
-	return out, nil
+	return s.oldestFirst(func(e ports.OutboxEvent) bool {
+		_, done := s.st.consumed[consumption{consumer, e.ID}]
+		return !done && oneOf(types, e.Type)
+	}, limit), nil
 }
 
 // MarkConsumed records that consumer has handled the event; ErrConflict when it had already, ErrNotFound

@@ -20,12 +20,9 @@ func (e *env) hired(t *testing.T, number string) ports.Procedure {
 	return byType(t, e.procs(t, e.admin, emp.ID), ports.ProcedureHealthPensionAcquisition)
 }
 
-// TestWorkflowEndToEnd: prepared and submitted by hr, refused to the same person, approved by an admin,
-// filed electronically (arrival number), completed when the office finishes; every step in the history
-// (who, when, comment) and in the audit log.
-func TestWorkflowEndToEnd(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+// withFiler rewires the module with an electronic filing office and returns it.
+func (e *env) withFiler(t *testing.T) *fakeFiler {
+	t.Helper()
 	filer := newFakeFiler()
 	deps := e.deps
 	deps.Filer = filer
@@ -34,6 +31,16 @@ func TestWorkflowEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.svc = svc
+	return filer
+}
+
+// TestWorkflowEndToEnd: prepared and submitted by hr, refused to the same person, approved by an admin,
+// filed electronically (arrival number), completed when the office finishes; every step in the history
+// (who, when, comment) and in the audit log.
+func TestWorkflowEndToEnd(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	filer := e.withFiler(t)
 	p := e.hired(t, "E1")
 
 	edited, err := e.svc.UpdateProcedure(ctx, e.hr, p.ID, ports.ProcedureEdit{Fields: map[string]string{"monthly_pay.cash": "320000"}, IfVersion: p.Version})
@@ -274,10 +281,7 @@ func TestRacingApprovals(t *testing.T) {
 func TestCorrectionRequested(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	filer := newFakeFiler()
-	deps := e.deps
-	deps.Filer = filer
-	e.svc, _ = procedures.New(deps)
+	filer := e.withFiler(t)
 	p := e.hired(t, "E1")
 	e.act(t, e.hr, p.ID, ports.ActionSubmit, "")
 	e.act(t, e.admin, p.ID, ports.ActionApprove, "")
