@@ -147,11 +147,21 @@ type AccountView struct {
 type Accounts interface {
 	// Login checks a password and opens a session (possibly a restricted one, see LoginResult.Stage).
 	// Unknown tenant, unknown login and wrong password are one error, ErrUnauthenticated
-	// "invalid_credentials"; a locked identifier is ErrLocked "account_locked" with RetryAfter.
+	// "invalid_credentials"; a locked identifier is ErrLocked "account_locked" with RetryAfter. A deleted
+	// tenant is an unknown one. When the tenant restricts IP addresses and cmd.Source.IP is not allowed, the
+	// answer is ErrForbidden "ip_not_allowed" before anything else: no password is checked and no failure
+	// counted, so outsiders can neither guess passwords nor lock members out. This tells a caller outside
+	// the allowed networks that the company code exists; company codes are not secrets (every employee types
+	// one), while answering invalid_credentials instead would send members on a wrong network looking for a
+	// password fault, and could not be made indistinguishable anyway (an unknown tenant locks after five
+	// failures, a refused address never does).
 	Login(ctx context.Context, cmd LoginCommand) (LoginResult, error)
 	// OperatorLogin is Login for provider operators, under the same policies.
 	OperatorLogin(ctx context.Context, cmd LoginCommand) (LoginResult, error)
-	// Authenticate resolves a session token; expired or unknown tokens are ErrUnauthenticated.
+	// Authenticate resolves a session token; expired or unknown tokens are ErrUnauthenticated, and so are
+	// sessions of a disabled account or a suspended or deleted tenant. A member's request from an address the
+	// tenant's allow-list (as it is now) does not allow is ErrForbidden "ip_not_allowed" and audited; the
+	// session stays, for when the member is back on an allowed network.
 	Authenticate(ctx context.Context, token string, src Source) (Principal, error)
 	Logout(ctx context.Context, token string, src Source) error
 	// ChangePassword checks the current password, applies the password policy, ends every session of the
