@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -76,12 +77,20 @@ func safeMethod(m string) bool {
 var errMalformedForm = newProblem(http.StatusBadRequest, "malformed_form",
 	"The form could not be read.", "フォームを読み取れませんでした。")
 
-// parseForm parses a urlencoded body once; a body over the limit is 413, anything else unreadable 400. Values
+// multipartMemory is how much of a multipart form is held in memory; the rest goes to temporary files.
+const multipartMemory = 8 << 20
+
+// parseForm parses a urlencoded or multipart body once; a body over the limit is 413, anything else unreadable 400. Values
 // with NUL characters or invalid UTF-8 are refused as well, as in JSON bodies.
 func parseForm(c echo.Context) error {
 	req := c.Request()
-	if err := req.ParseForm(); err != nil {
-		if tooLarge(err) {
+	parse := req.ParseForm
+	if mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt == echo.MIMEMultipartForm {
+		// An upload (the CSV import): its fields join PostForm, its file waits in memory or a temporary file.
+		parse = func() error { return req.ParseMultipartForm(multipartMemory) }
+	}
+	if err := parse(); err != nil {
+		if tooLarge(err) || isMaxBytes(err) {
 			return errBodyTooLarge
 		}
 		return errMalformedForm

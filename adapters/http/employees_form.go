@@ -106,7 +106,7 @@ var employeeSections = []formSection{
 		text("employment_insurance_number", "雇用保険被保険者番号", "Employment insurance number").hint("1234-567890-1"),
 		text("health_insurance_number", "健康保険被保険者整理番号", "Health insurance number"),
 		{Name: "my_number", LabelJA: "個人番号（マイナンバー）", LabelEN: "My Number", Type: "text", Secret: true,
-			Hint: "123456789018", Autocomplete: "off"},
+			Hint: "12桁。変更するときだけ入力 / 12 digits; enter only to change it", Autocomplete: "off"},
 	}},
 	{"bank", "給与振込口座", "Bank account for pay", []formInput{
 		text("bank_account.bank_code", "銀行コード", "Bank code").hint("0005"),
