@@ -28,7 +28,7 @@ var start = time.Date(2026, 4, 1, 9, 0, 0, 0, kernel.Tokyo)
 // real audit log and a fake clock, as cmd/roumu wires them.
 type env struct {
 	clock  *kernel.FakeClock
-	store  *memory.Store
+	store  stores
 	reg    *employees.Service
 	svc    *procedures.Service
 	deps   procedures.Deps
@@ -43,10 +43,23 @@ func member(tenant string, roles ...string) ports.Principal {
 		Login: "user", Stage: ports.StageFull, Roles: roles, Source: ports.Source{IP: "192.0.2.1", UserAgent: "test"}}
 }
 
-func newEnv(t testing.TB) *env {
+// stores are the driven ports both modules need, on one database.
+type stores interface {
+	ports.EmployeeStore
+	ports.DepartmentStore
+	ports.Outbox
+	ports.JobStore
+	ports.Transactor
+	ports.AuditStore
+	ports.ProcedureStore
+}
+
+func newEnv(t testing.TB) *env { return newEnvOn(t, memory.New()) }
+
+// newEnvOn wires the modules on store, which holds the tenants t1 and t2 when it keeps foreign keys.
+func newEnvOn(t testing.TB, store stores) *env {
 	t.Helper()
 	clock := kernel.NewFakeClock(start)
-	store := memory.New()
 	keys, err := keyring.Open(filepath.Join(t.TempDir(), "keyring.json"))
 	if err != nil {
 		t.Fatalf("keyring: %v", err)
