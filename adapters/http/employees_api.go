@@ -193,17 +193,13 @@ func (s *Server) apiListEmployees(c echo.Context) error {
 // error of a field the client typed (422): the client only ever echoes the cursor it was given.
 func badCursor(err error) error {
 	if pe, ok := ports.AsError(err); ok && pe.Code == "invalid_cursor" {
-		p := newProblem(http.StatusBadRequest, pe.Code, pe.MessageEN, pe.MessageJA)
-		return p
+		return newProblem(http.StatusBadRequest, pe.Code, pe.MessageEN, pe.MessageJA)
 	}
 	return err
 }
 
-// readBody reads and checks a JSON object body whose members are checked by the caller.
-func readBody(c echo.Context) ([]byte, error) { return readJSON(c, nil) }
-
 func (s *Server) apiCreateEmployee(c echo.Context) error {
-	body, err := readBody(c)
+	body, err := rawJSON(c)
 	if err != nil {
 		return err
 	}
@@ -229,14 +225,20 @@ func (s *Server) apiOwnEmployee(c echo.Context) error {
 	return replyEmployee(c, http.StatusOK)(s.employees.OwnEmployee(c.Request().Context(), principalOf(c)))
 }
 
-// employeeWrite reads If-Match and an employee body, in that order, so that a request without a
+// preconditioned reads If-Match and a JSON object body, in that order, so that a request without a required
 // precondition is refused before its body is looked at.
-func employeeWrite(c echo.Context, required bool) (ports.EmployeeInput, error) {
+func preconditioned(c echo.Context, required bool) (int64, []byte, error) {
 	version, err := ifMatch(c, required)
 	if err != nil {
-		return ports.EmployeeInput{}, err
+		return 0, nil, err
 	}
-	body, err := readBody(c)
+	body, err := rawJSON(c)
+	return version, body, err
+}
+
+// employeeWrite reads the precondition and the body of an employee write.
+func employeeWrite(c echo.Context, required bool) (ports.EmployeeInput, error) {
+	version, body, err := preconditioned(c, required)
 	if err != nil {
 		return ports.EmployeeInput{}, err
 	}
@@ -316,11 +318,7 @@ func (s *Server) apiRevealMyNumber(c echo.Context) error {
 
 // dependentWrite reads an optional If-Match (the employee's version) and a dependent body.
 func dependentWrite(c echo.Context) (ports.DependentInput, error) {
-	version, err := ifMatch(c, false)
-	if err != nil {
-		return ports.DependentInput{}, err
-	}
-	body, err := readBody(c)
+	version, body, err := preconditioned(c, false)
 	if err != nil {
 		return ports.DependentInput{}, err
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -93,12 +92,8 @@ func spool(dir string, r io.Reader, limit int64) (*os.File, int64, error) {
 	}
 	if err != nil {
 		discard(f)
-		if tooLarge(err) || errors.Is(err, errBodyTooLarge) {
-			return nil, 0, errBodyTooLarge
-		}
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, 0, errBodyTooLarge
+		if tooLarge(err) || isMaxBytes(err) {
+			err = errBodyTooLarge
 		}
 		return nil, 0, err
 	}

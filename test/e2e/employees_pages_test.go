@@ -59,6 +59,10 @@ func TestPagesEmployeeFormsDetailAndDependents(t *testing.T) {
 	wantPage(t, b.get("/"), http.StatusOK, `href="/employees"`, `href="/employees/me"`)
 	wantPage(t, b.get("/employees"), http.StatusOK, "従業員台帳", "該当する従業員はいません", `href="/employees/export.csv?encoding=shift_jis"`)
 	wantPage(t, b.get("/employees/new"), http.StatusOK, `action="/employees/new"`, `name="address.postal_code"`)
+	wantPage(t, b.send(http.MethodPost, "/employees/new", validForm()), http.StatusForbidden, "フォームの有効期限が切れたか")
+	nul := validForm()
+	nul.Set("family_name", "渡\x00辺")
+	wantPage(t, b.submit("/employees/new", nul), http.StatusBadRequest)
 
 	bad := validForm()
 	bad.Set("birth_date", "1985-02-30")
