@@ -2,23 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"io"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	_ "github.com/glebarez/go-sqlite"  // database/sql driver "sqlite": the attacker's direct access
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "github.com/glebarez/go-sqlite" // database/sql driver "sqlite": the attacker's direct access
 
 	"github.com/roumu/roumu/config"
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/ports"
+	"github.com/roumu/roumu/test/pgtest"
 )
 
 func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
@@ -88,36 +84,13 @@ func TestAuditVerifyCatchesTamperingInSQLite(t *testing.T) {
 // TestAuditVerifyCatchesTamperingInPostgres: the same on Postgres, where the attacker is a superuser who turns
 // the append-only trigger off.
 func TestAuditVerifyCatchesTamperingInPostgres(t *testing.T) {
-	base := os.Getenv("ROUMU_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but ROUMU_TEST_POSTGRES_URL is unset")
-		}
-		t.Skip("set ROUMU_TEST_POSTGRES_URL to run against Postgres")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "roumu_cmd_" + hex.EncodeToString(b)
-	mustExec(t, admin, `CREATE SCHEMA `+schema)
-	t.Cleanup(func() { _, _ = admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
+	dsn := pgtest.SchemaDSN(t)
 	t.Chdir(t.TempDir())
 	t.Setenv("ROUMU_DATABASE_DRIVER", "postgres")
-	t.Setenv("ROUMU_DATABASE_DSN", u.String())
+	t.Setenv("ROUMU_DATABASE_DSN", dsn)
 	ctx := context.Background()
 	tenantWithAudit(t, ctx)
-	db, err := sql.Open("pgx", u.String())
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 
 	"github.com/roumu/roumu/ports"
+	"github.com/roumu/roumu/test/fixtures"
 )
 
 const header = "社員番号,姓,名,セイ,メイ,生年月日,性別,入社日,雇用形態,部署コード,月額報酬（通貨）,email,個人番号\r\n"
@@ -266,7 +267,7 @@ func TestExportRefusesWhatShiftJISCannotHold(t *testing.T) {
 func TestImportJob(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	job, run, err := e.svc.StartImport(ctx, e.admin, ports.ImportRequest{CSV: bytes.NewReader(importFile(1200))})
+	job, run, err := e.svc.StartImport(ctx, e.admin, ports.ImportRequest{CSV: bytes.NewReader(fixtures.EmployeesCSV(1200))})
 	if err != nil || job.Status != ports.JobQueued || job.Kind != "employees.import" {
 		t.Fatalf("start: %+v %v", job, err)
 	}
