@@ -57,7 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.seed.tenants, "tenants", 10, "tenants to create")
 	fs.IntVar(&o.seed.employeesPerTenant, "employees", 10000, "employees per tenant (CSV import)")
 	fs.IntVar(&o.seed.hrPerTenant, "hr", 2, "HR accounts per tenant (the ordinary users' sessions)")
-	fs.IntVar(&o.seed.stormAccountsPerTenant, "storm-accounts", 20, "accounts per tenant the login storm targets (as many unknown logins too)")
+	fs.IntVar(&o.seed.stormAccountsPerTenant, "storm-accounts", 10, "accounts per tenant the login storm targets (as many unknown logins too)")
 	fs.IntVar(&o.seed.parallel, "seed-parallel", 2, "tenants seeded at once")
 	fs.IntVar(&o.workers, "workers", 8, "concurrent clients of the throughput phases")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "length of each throughput phase")

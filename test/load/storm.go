@@ -56,42 +56,47 @@ func (id identifier) expected() (statuses []int, locked bool, hashed int) {
 	return out, locked, hashed
 }
 
-// planStorm spreads total attempts over the tenants' storm accounts and as many unknown logins. Half the
-// real accounts belong to people who mistype at most four times in a row before getting it right; the other
-// half and every unknown login are attacked from stuffingIPs with mostly wrong passwords.
+// peopleAttempts is how often each real person logs in during the storm: a few times, with typos.
+const peopleAttempts = 6
+
+// planStorm plans total attempts on the tenants' storm accounts and as many unknown logins. Half the real
+// accounts belong to people who make peopleAttempts attempts, mistyping at most four times in a row before
+// getting it right; the rest of the attempts go to the other half and to every unknown login, attacked from
+// stuffingIPs with mostly wrong passwords, as credential stuffing hammers few targets many times.
 func planStorm(tenants []*tenantData, total, stuffingIPs int, seed uint64) []*identifier {
 	rng := rand.New(rand.NewPCG(seed, 7))
-	var ids []*identifier
+	var ids, attacked []*identifier
 	for _, t := range tenants {
 		for i, login := range t.stormLogins {
 			ids = append(ids, &identifier{tenant: t, login: login, real: true, attacker: i%2 == 1})
 			ids = append(ids, &identifier{tenant: t, login: fmt.Sprintf("ghost%03d", i+1), attacker: true})
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
+	left := total
 	for i, id := range ids {
-		n := total / len(ids)
-		if i < total%len(ids) {
-			n++
-		}
-		id.ip = fmt.Sprintf("198.51.100.%d", 1+i%250)
 		if id.attacker {
 			id.ip = fmt.Sprintf("203.0.113.%d", 1+rng.IntN(stuffingIPs))
+			attacked = append(attacked, id)
+			continue
 		}
-		id.attempts = make([]bool, 0, n)
-		for len(id.attempts) < n {
-			if id.attacker {
-				id.attempts = append(id.attempts, rng.IntN(100) < 15) // stuffing lists hold some right passwords
-				continue
-			}
+		id.ip = fmt.Sprintf("198.51.100.%d", 1+i%250)
+		for len(id.attempts) < min(peopleAttempts, left) {
 			for range rng.IntN(lockThreshold) { // 0–4 typos, then the right password
 				id.attempts = append(id.attempts, false)
 			}
 			id.attempts = append(id.attempts, true)
 		}
-		id.attempts = id.attempts[:n]
+		id.attempts = id.attempts[:min(peopleAttempts, left)]
+		left -= len(id.attempts)
+	}
+	for i, id := range attacked {
+		n := left / len(attacked)
+		if i < left%len(attacked) {
+			n++
+		}
+		for range n {
+			id.attempts = append(id.attempts, rng.IntN(100) < 15) // stuffing lists hold some right passwords
+		}
 	}
 	return ids
 }
