@@ -132,6 +132,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	if _, err := web.New(web.Config{}, web.Deps{Accounts: f, MFA: f}); err == nil {
 		t.Error("New accepted deps without Employees")
 	}
+	if _, err := web.New(web.Config{}, web.Deps{Accounts: f, MFA: f, Employees: fakeEmployees{}}); err == nil {
+		t.Error("New accepted deps without Procedures")
+	}
 	if _, err := web.New(web.Config{}, web.Deps{Accounts: f}); err == nil {
 		t.Error("no MFA port accepted")
 	}
@@ -296,6 +299,12 @@ func TestRoutes(t *testing.T) {
 		"GET /employees/:id", "GET /employees/:id/edit", "POST /employees/:id/edit", "POST /employees/:id/delete",
 		"POST /employees/:id/dependents", "POST /employees/:id/dependents/:dep_id/remove",
 		"POST /employees/:id/changes/:change_id/cancel",
+		// the procedures' API and pages
+		"GET /api/v1/procedures", "POST /api/v1/procedures", "GET /api/v1/procedures/dashboard",
+		"GET /api/v1/procedures/types", "POST /api/v1/procedures/annual-reports", "GET /api/v1/procedures/:id",
+		"PATCH /api/v1/procedures/:id", "POST /api/v1/procedures/:id/:action",
+		"GET /procedures", "GET /procedures/new", "POST /procedures/new", "GET /procedures/:id",
+		"POST /procedures/:id/edit", "POST /procedures/:id/act",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

@@ -27,7 +27,8 @@ var staticFiles embed.FS
 
 // pageNames are the templates in templates/, each parsed together with layout.html.
 var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "admin_security", "ops", "error",
-	"employees", "employee_form", "employee", "employee_import", "employee_job"}
+	"employees", "employee_form", "employee", "employee_import", "employee_job", "procedures", "procedure",
+	"procedure_new"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -35,14 +36,17 @@ type pages struct{ t map[string]*template.Template }
 var jst = time.FixedZone("JST", 9*60*60)
 
 var pageFuncs = template.FuncMap{
-	"roleLabel": roleLabel,
-	"jst":       func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
-	"invalid":   invalid,
-	"field":     field,
-	"choice":    choiceLabel,
-	"fieldName": fieldName,
-	"yen":       yen,
-	"percent":   percent,
+	"roleLabel":  roleLabel,
+	"jst":        func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
+	"invalid":    invalid,
+	"field":      field,
+	"choice":     choiceLabel,
+	"fieldName":  fieldName,
+	"yen":        yen,
+	"percent":    percent,
+	"procStatus": procedureStatusLabel,
+	"office":     procedureOfficeLabel,
+	"actor":      actorOf,
 }
 
 // invalid tells whether m lists an error for the field.
@@ -153,7 +157,8 @@ type view struct {
 	RecoveryCodes []string         // shown once, right after the first enrolment
 	Continue      string           // where the person goes after noting the recovery codes
 
-	Register *registerView // the employee register's pages
+	Register   *registerView   // the employee register's pages
+	Procedures *proceduresView // the procedures pages
 }
 
 // message is a bilingual message, Japanese first.

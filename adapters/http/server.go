@@ -60,6 +60,8 @@ type Deps struct {
 	MFA ports.MFA
 	// Employees is the employee register.
 	Employees ports.Employees
+	// Procedures is the procedures module (手続き).
+	Procedures ports.Procedures
 	// Ready answers /readyz; nil means always ready.
 	Ready ports.Pinger
 	// Logger receives the access log and server-side error details; nil discards them.
@@ -68,15 +70,16 @@ type Deps struct {
 
 // Server is the HTTP adapter: an Echo instance with every route registered.
 type Server struct {
-	cfg       Config
-	accounts  ports.Accounts
-	mfa       ports.MFA
-	employees ports.Employees
-	ready     ports.Pinger
-	log       *slog.Logger
-	e         *echo.Echo
-	metrics   *metrics
-	pages     *pages
+	cfg        Config
+	accounts   ports.Accounts
+	mfa        ports.MFA
+	employees  ports.Employees
+	procedures ports.Procedures
+	ready      ports.Pinger
+	log        *slog.Logger
+	e          *echo.Echo
+	metrics    *metrics
+	pages      *pages
 	// csrf guards every page route (see newCSRF).
 	csrf echo.MiddlewareFunc
 	// https is true when the public URL is https or TLS is served here: it decides the cookie prefix,
@@ -102,6 +105,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.Employees == nil {
 		return nil, errors.New("web: Deps.Employees is required")
+	}
+	if deps.Procedures == nil {
+		return nil, errors.New("web: Deps.Procedures is required")
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://localhost:8080"
@@ -132,16 +138,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:       cfg,
-		accounts:  deps.Accounts,
-		mfa:       deps.MFA,
-		employees: deps.Employees,
-		ready:     deps.Ready,
-		log:       logger,
-		metrics:   newMetrics(cfg.Version),
-		pages:     pg,
-		https:     pub.Scheme == "https" || cfg.TLSCertFile != "",
-		bodyLimit: cfg.BodyLimit,
+		cfg:        cfg,
+		accounts:   deps.Accounts,
+		mfa:        deps.MFA,
+		employees:  deps.Employees,
+		procedures: deps.Procedures,
+		ready:      deps.Ready,
+		log:        logger,
+		metrics:    newMetrics(cfg.Version),
+		pages:      pg,
+		https:      pub.Scheme == "https" || cfg.TLSCertFile != "",
+		bodyLimit:  cfg.BodyLimit,
 	}
 	if s.bodyLimit <= 0 {
 		s.bodyLimit = DefaultBodyLimit
@@ -225,6 +232,7 @@ func (s *Server) routes() {
 	api.POST("/accounts/:id/unlock", s.apiUnlockAccount, admin, validID)
 	api.POST("/accounts/:id/disable", s.apiDisableAccount, admin, validID)
 	s.employeeRoutes(api)
+	s.procedureRoutes(api)
 
 	// Browser pages: cookie session, CSRF on every form. The WebAuthn endpoints the page script calls answer
 	// JSON, errors included (see wantsJSON), and take the token in the X-CSRF-Token header.
@@ -260,6 +268,7 @@ func (s *Server) routes() {
 	e.POST("/admin/security", s.adminSecuritySubmit, s.csrf, adminPage)
 
 	s.employeePageRoutes()
+	s.procedurePageRoutes()
 
 	e.GET("/ops/login", s.opsLoginPage, s.csrf)
 	e.POST("/ops/login", s.opsLoginSubmit, s.csrf)

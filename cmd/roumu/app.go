@@ -19,6 +19,7 @@ import (
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/domain/procedures"
 	"github.com/roumu/roumu/ports"
 )
 
@@ -34,6 +35,7 @@ type stores interface {
 	ports.DepartmentStore
 	ports.Outbox
 	ports.JobStore
+	ports.ProcedureStore
 	ports.Transactor
 	ports.Pinger
 }
@@ -46,6 +48,9 @@ type app struct {
 	closer    func() error
 	accounts  *accounts.Service
 	employees *employees.Service
+	// procedures is the procedures module (手続き). No electronic filer is wired yet: a filing is recorded as
+	// made on paper and completed by hand.
+	procedures *procedures.Service
 	// checkpoints keeps signed audit checkpoints outside the database; nil on the memory driver, whose chain
 	// ends with the process.
 	checkpoints ports.AuditCheckpoints
@@ -108,6 +113,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	}
 	a.employees, err = employees.New(employees.Deps{Employees: a.store, Departments: a.store, Outbox: a.store,
 		Jobs: a.store, Tx: a.store, Cipher: keys, Audit: auditLog, Clock: clock})
+	if err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	a.procedures, err = procedures.New(procedures.Deps{Procedures: a.store, Outbox: a.store, Employees: a.employees,
+		Tx: a.store, Audit: auditLog, Clock: clock})
 	if err != nil {
 		return nil, errors.Join(err, a.Close())
 	}

@@ -20,6 +20,10 @@ const (
 	scheduledChangesPeriod = 5 * time.Minute
 	// auditCheckpointPeriod bounds how much of the audit chain could be rewritten undetected.
 	auditCheckpointPeriod = 5 * time.Minute
+	// procedureEventsPeriod is how soon a hire, separation or dependent change shows as a procedure.
+	procedureEventsPeriod = 5 * time.Second
+	// filingPollPeriod is how often the offices are asked about electronic filings awaiting an answer.
+	filingPollPeriod = time.Minute
 )
 
 func serveCommand() *cobra.Command {
@@ -46,12 +50,14 @@ func serveCommand() *cobra.Command {
 			srv, err := web.New(web.Config{PublicURL: cfg.Server.PublicURL, TrustedProxies: cfg.Server.TrustedProxies,
 				BodyLimit: cfg.Server.BodyLimit, TLSCertFile: cfg.Server.TLS.CertFile, TLSKeyFile: cfg.Server.TLS.KeyFile,
 				Version: versionString()}, web.Deps{Accounts: a.accounts, MFA: a.accounts, Employees: a.employees,
-				Ready: a.store, Logger: a.log})
+				Procedures: a.procedures, Ready: a.store, Logger: a.log})
 			if err != nil {
 				return err
 			}
 			go a.every(ctx, "session sweep", sessionSweepInterval, a.accounts.SweepSessions)
 			go a.every(ctx, "scheduled employee changes", scheduledChangesPeriod, a.employees.ApplyDueChanges)
+			go a.every(ctx, "procedures from employee events", procedureEventsPeriod, a.procedures.ConsumeEvents)
+			go a.every(ctx, "filing status", filingPollPeriod, a.procedures.PollFilings)
 			if a.checkpoints != nil {
 				cp := audit.NewCheckpointer(a.store, a.checkpoints, kernel.SystemClock{})
 				go a.every(ctx, "audit checkpoint", auditCheckpointPeriod, cp.Checkpoint)

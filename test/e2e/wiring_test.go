@@ -22,11 +22,12 @@ import (
 func newServer(t testing.TB, env *testenv.Env, publicURL string) *web.Server {
 	t.Helper()
 	srv, err := web.New(web.Config{PublicURL: publicURL, Version: "e2e"}, web.Deps{
-		Accounts:  env.Accounts,
-		MFA:       env.Accounts,
-		Employees: env.Employees,
-		Ready:     env.Store,
-		Logger:    slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Accounts:   env.Accounts,
+		MFA:        env.Accounts,
+		Employees:  env.Employees,
+		Procedures: env.Procedures,
+		Ready:      env.Store,
+		Logger:     slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)

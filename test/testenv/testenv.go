@@ -21,6 +21,7 @@ import (
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/domain/procedures"
 	"github.com/roumu/roumu/ports"
 )
 
@@ -39,6 +40,9 @@ type Env struct {
 	Accounts *accounts.Service
 	// Employees is the employee register on the same store, keyring, audit log and clock.
 	Employees *employees.Service
+	// Procedures is the procedures module on the same store, register, audit log and clock. Its periodic
+	// jobs (ConsumeEvents, PollFilings) run only when a test calls them.
+	Procedures *procedures.Service
 }
 
 // Option changes how New wires the environment.
@@ -80,7 +84,13 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("wiring employees: %v", err)
 	}
-	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register}
+	procs, err := procedures.New(procedures.Deps{Procedures: store, Outbox: store, Employees: register, Tx: store,
+		Audit: log, Clock: clock})
+	if err != nil {
+		t.Fatalf("wiring procedures: %v", err)
+	}
+	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register,
+		Procedures: procs}
 }
 
 // Password is a policy-compliant password used throughout the tests.
