@@ -154,7 +154,8 @@ type Webhooks interface {
 	ListDeliveries(ctx context.Context, p Principal, subscriptionID string, f WebhookDeliveryFilter) (WebhookDeliveryPage, error)
 
 	// ConsumeEvents queues a delivery for every outbox event and every active subscription that names its
-	// type, each pair once (a periodic job, safe on several instances). It returns how many events it consumed.
+	// type and existed when it occurred, each pair once (a periodic job, safe on several instances). Events
+	// marked with OutboxSkipWebhooks go to no one. It returns how many events it consumed.
 	ConsumeEvents(ctx context.Context) (int, error)
 	// ProcessDue sends the deliveries that are due, with bounded concurrency, and schedules retries (a
 	// periodic job, safe on several instances: a delivery is leased to one of them at a time). It returns how

@@ -44,8 +44,8 @@ func (s *Service) ConsumeEvents(ctx context.Context) (int, error) {
 // errAlreadyConsumed rolls back the handling of an event another handler consumed first.
 var errAlreadyConsumed = errors.New("webhooks: event consumed already")
 
-// HandleEvent queues one outbox event for the tenant's active subscriptions that name its type, exactly
-// once: it reports false when the module had consumed the event already. An event marked with
+// HandleEvent queues one outbox event for the tenant's active subscriptions that name its type and existed
+// when it occurred, exactly once: it reports false when the module had consumed the event already. An event marked with
 // ports.OutboxSkipWebhooks is consumed and queued for no one. A dispatcher that pushes events may call it
 // directly, as often as it likes.
 func (s *Service) HandleEvent(ctx context.Context, ev ports.OutboxEvent) (bool, error) {
@@ -70,7 +70,9 @@ func (s *Service) HandleEvent(ctx context.Context, ev ports.OutboxEvent) (bool, 
 		}
 		ds := make([]ports.WebhookDeliveryRecord, 0, len(subs))
 		for _, sub := range subs {
-			ds = append(ds, newDelivery(sub, ev, now))
+			if !sub.CreatedAt.After(ev.OccurredAt) { // a new subscription gets no backlog of older events
+				ds = append(ds, newDelivery(sub, ev, now))
+			}
 		}
 		_, err = s.Store.AddDeliveries(ctx, ds...)
 		return err

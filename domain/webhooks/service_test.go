@@ -255,6 +255,21 @@ func TestFanOutQueuesEachEventOncePerMatchingActiveSubscription(t *testing.T) {
 	}
 }
 
+func TestANewSubscriptionGetsNoOlderEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.emit(t, "t1", "employee.hired", `{"employee_id":"emp-old"}`)
+	e.clock.Advance(time.Second)
+	sub, _ := e.subscribe(t, e.admin, hookURL, "employee.hired")
+	fresh := e.emit(t, "t1", "employee.hired", `{"employee_id":"emp-new"}`)
+	if n := e.consume(t); n != 2 {
+		t.Errorf("consumed %d, want 2", n)
+	}
+	if ds := e.deliveries(t, e.admin, sub.ID); len(ds) != 1 || ds[0].EventID != fresh.ID {
+		t.Errorf("deliveries = %+v, want only the event after the subscription", ds)
+	}
+}
+
 func TestFanOutHonoursSkipWebhooks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
