@@ -41,8 +41,8 @@ func TestProcedureHireToCompletion(t *testing.T) {
 	}
 	hp, ei := procs[ports.ProcedureHealthPensionAcquisition], procs[ports.ProcedureEmploymentInsuranceAcquisition]
 	for _, c := range []struct {
-		p                     procedure
-		legal, due, office    string
+		p                    procedure
+		legal, due, office   string
 		ruleJA, ruleEN, name string
 	}{
 		{hp, "2026-05-04", "2026-05-07", ports.OfficePension, "翌日から起算して5日以内", "within 5 days", "健康保険・厚生年金保険 被保険者資格取得届"},
