@@ -85,7 +85,7 @@ func (s *Service) CreateEmployee(ctx context.Context, p ports.Principal, in port
 		if err := s.Employees.CreateEmployees(ctx, []ports.EmployeeRecord{rec}, []ports.EmployeeChangeRecord{pl.change}); err != nil {
 			return numberTaken(err)
 		}
-		if err := s.Outbox.AppendEvents(ctx, s.changeEvents(p.TenantID, rec.ID, pl, nil, today)...); err != nil {
+		if err := s.appendEvents(ctx, s.changeEvents(p.TenantID, rec.ID, pl, nil, today)...); err != nil {
 			return err
 		}
 		return s.record(ctx, auditEvent(p, "employee.create", "employee:"+rec.ID,
@@ -221,7 +221,7 @@ func (s *Service) write(ctx context.Context, p ports.Principal, a Access, id str
 			return numberTaken(notFoundAs(err))
 		}
 		out.record = rec
-		if err := s.Outbox.AppendEvents(ctx, s.changeEvents(p.TenantID, id, out.planned, out.removed, today)...); err != nil {
+		if err := s.appendEvents(ctx, s.changeEvents(p.TenantID, id, out.planned, out.removed, today)...); err != nil {
 			return err
 		}
 		detail := map[string]string{"fields": strconv.Itoa(len(out.trail))}
@@ -357,7 +357,7 @@ func (s *Service) DeleteEmployee(ctx context.Context, p ports.Principal, id stri
 			return notFoundAs(err)
 		}
 		ev := s.newEvent(p.TenantID, EventDeleted, id, map[string]any{"employee_id": id})
-		if err := s.Outbox.AppendEvents(ctx, ev); err != nil {
+		if err := s.appendEvents(ctx, ev); err != nil {
 			return err
 		}
 		return s.record(ctx, auditEvent(p, "employee.delete", "employee:"+id, nil))

@@ -138,7 +138,7 @@ func (s *Service) ImportEmployees(ctx context.Context, p ports.Principal, req po
 			}
 			ev := s.newEvent(p.TenantID, EventImported, "", map[string]any{
 				"created": run.result.Created, "updated": run.result.Updated})
-			if err := s.Outbox.AppendEvents(ctx, ev); err != nil {
+			if err := s.appendEvents(ctx, ev); err != nil {
 				return err
 			}
 			return run.audit(ctx)

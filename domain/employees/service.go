@@ -87,6 +87,22 @@ func (s *Service) newEvent(tenantID, typ, subject string, payload map[string]any
 		OccurredAt: s.Clock.Now()}
 }
 
+// appendEvents writes events to the outbox. Those of a write made with skip_webhooks=true (a partner writing
+// back what a webhook told it) are marked so that webhooks pass them by; other consumers still see them.
+func (s *Service) appendEvents(ctx context.Context, evs ...ports.OutboxEvent) error {
+	if ports.SkipWebhooks(ctx) {
+		for i := range evs {
+			var m map[string]any
+			if err := json.Unmarshal(evs[i].Payload, &m); err != nil {
+				return fmt.Errorf("employees: event payload: %w", err)
+			}
+			m[ports.OutboxSkipWebhooks] = true
+			evs[i].Payload, _ = json.Marshal(m)
+		}
+	}
+	return s.Outbox.AppendEvents(ctx, evs...)
+}
+
 // Event types written to the outbox.
 const (
 	EventHired            = "employee.hired"

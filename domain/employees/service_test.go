@@ -406,3 +406,26 @@ func TestEmployeeNumberIsUniquePerTenant(t *testing.T) {
 	}
 	_ = a
 }
+
+// TestSkipWebhooksMarksEvents: a write made with skip_webhooks=true marks its events for webhooks to pass by;
+// other writes leave them unmarked.
+func TestSkipWebhooksMarksEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if _, err := e.svc.CreateEmployee(ctx, e.admin, ports.EmployeeInput{Fields: fields("E1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateEmployee(ports.WithSkipWebhooks(ctx), e.admin, ports.EmployeeInput{Fields: fields("E2")}); err != nil {
+		t.Fatal(err)
+	}
+	evs := e.events(t, "employee.hired")
+	if len(evs) != 2 {
+		t.Fatalf("%d hire events", len(evs))
+	}
+	for i, ev := range evs {
+		marked := strings.Contains(string(ev.Payload), `"`+ports.OutboxSkipWebhooks+`":true`)
+		if marked != (i == 1) {
+			t.Errorf("event %d (%s) marked=%v", i, ev.Payload, marked)
+		}
+	}
+}
