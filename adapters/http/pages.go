@@ -159,6 +159,8 @@ type view struct {
 
 	Register   *registerView   // the employee register's pages
 	Procedures *proceduresView // the procedures pages
+
+	ClientIP string // the address the request came from, where the page must show it (IP restriction)
 }
 
 // message is a bilingual message, Japanese first.
@@ -236,8 +238,14 @@ func (s *Server) render(c echo.Context, status int, name string, v *view) error 
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
+// renderError shows the bilingual error page. A refusal by the tenant's IP allow-list also names the address
+// the request came from, which the person needs to ask their admin for access.
 func (s *Server) renderError(c echo.Context, p *problemError) error {
-	err := s.render(c, p.status, "error", &view{Title: "エラー / Error " + strconv.Itoa(p.status), Error: messageOf(p), Status: p.status})
+	v := &view{Title: "エラー / Error " + strconv.Itoa(p.status), Error: messageOf(p), Status: p.status}
+	if p.code == codeIPNotAllowed {
+		v.ClientIP = c.RealIP()
+	}
+	err := s.render(c, p.status, "error", v)
 	if err != nil {
 		return c.String(p.status, p.ja+"\n"+p.en+"\n")
 	}

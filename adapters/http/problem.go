@@ -52,6 +52,9 @@ var (
 		"予期しないエラーが発生しました。お問い合わせの際はリクエストIDをお伝えください。")
 )
 
+// codeIPNotAllowed is the domain's refusal of an address outside the tenant's IP allow-list.
+const codeIPNotAllowed = "ip_not_allowed"
+
 // kinds maps each boundary error kind to its status, with the code and messages used when the domain returns
 // the bare sentinel. It is the one place where port errors become status codes.
 var kinds = []struct {

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -275,31 +273,18 @@ func (s *Server) routes() {
 	e.GET("/ops", s.opsDashboard, s.csrf, s.session(opsArea, gateFull))
 }
 
-// ipExtractor returns how the client address is found. Without trusted proxies it is the peer address and
-// X-Forwarded-For is ignored. With them, the header is read right to left and only the configured ranges
-// are skipped: Echo's default trust of loopback, link-local and private ranges is switched off, because a
-// client on the same private network could otherwise forge its address.
+// ipExtractor finds the client address with ports.TrustedProxies.ClientIP, the one definition of what
+// Source.IP means: X-Forwarded-For is believed only as far as the configured proxies vouch for it (nothing is
+// trusted by default, not even loopback or private peers, which could otherwise forge their address).
 func ipExtractor(trusted []string) (echo.IPExtractor, error) {
-	if len(trusted) == 0 {
-		return echo.ExtractIPDirect(), nil
+	tp, err := ports.ParseTrustedProxies(trusted)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
-	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, raw := range trusted {
-		cidr := strings.TrimSpace(raw)
-		if !strings.Contains(cidr, "/") {
-			if ip := net.ParseIP(cidr); ip != nil {
-				if ip.To4() != nil {
-					cidr += "/32"
-				} else {
-					cidr += "/128"
-				}
-			}
+	return func(r *http.Request) string {
+		if a := tp.ClientIP(r.RemoteAddr, r.Header.Values(echo.HeaderXForwardedFor)); a.IsValid() {
+			return a.String()
 		}
-		_, n, err := net.ParseCIDR(cidr)
-		if err != nil {
-			return nil, fmt.Errorf("web: trusted proxy %q is not a CIDR or IP address", raw)
-		}
-		opts = append(opts, echo.TrustIPRange(n))
-	}
-	return echo.ExtractIPFromXFFHeader(opts...), nil
+		return ""
+	}, nil
 }

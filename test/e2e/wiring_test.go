@@ -21,7 +21,14 @@ import (
 // It is the one place that knows web.Deps. The adapter's warnings and errors go to the test's output.
 func newServer(t testing.TB, env *testenv.Env, publicURL string) *web.Server {
 	t.Helper()
-	srv, err := web.New(web.Config{PublicURL: publicURL, Version: "e2e"}, web.Deps{
+	return newServerWith(t, env, web.Config{PublicURL: publicURL})
+}
+
+// newServerWith is newServer with a whole configuration (trusted proxies, say).
+func newServerWith(t testing.TB, env *testenv.Env, cfg web.Config) *web.Server {
+	t.Helper()
+	cfg.Version = "e2e"
+	srv, err := web.New(cfg, web.Deps{
 		Accounts:   env.Accounts,
 		MFA:        env.Accounts,
 		Employees:  env.Employees,
@@ -47,8 +54,13 @@ type app struct {
 // startApp serves a fresh environment.
 func startApp(t *testing.T) *app {
 	t.Helper()
-	env := testenv.New(t)
-	ts := httptest.NewServer(newServer(t, env, testenv.PublicURL).Handler())
+	return startAppWith(t, testenv.New(t), web.Config{PublicURL: testenv.PublicURL})
+}
+
+// startAppWith serves env with the configuration cfg.
+func startAppWith(t *testing.T, env *testenv.Env, cfg web.Config) *app {
+	t.Helper()
+	ts := httptest.NewServer(newServerWith(t, env, cfg).Handler())
 	t.Cleanup(ts.Close)
 	client := ts.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
