@@ -28,7 +28,7 @@ var staticFiles embed.FS
 // pageNames are the templates in templates/, each parsed together with layout.html.
 var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "admin_security", "ops", "error",
 	"employees", "employee_form", "employee", "employee_import", "employee_job", "procedures", "procedure",
-	"procedure_new"}
+	"procedure_new", "admin_ip"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -160,7 +160,8 @@ type view struct {
 	Register   *registerView   // the employee register's pages
 	Procedures *proceduresView // the procedures pages
 
-	ClientIP string // the address the request came from, where the page must show it (IP restriction)
+	ClientIP string  // the address the request came from, where the page must show it (IP restriction)
+	IP       *ipView // the tenant admin's IP allow-list
 }
 
 // message is a bilingual message, Japanese first.

@@ -267,6 +267,7 @@ func (s *Server) routes() {
 
 	s.employeePageRoutes()
 	s.procedurePageRoutes()
+	s.ipRestrictionRoutes(api)
 
 	e.GET("/ops/login", s.opsLoginPage, s.csrf)
 	e.POST("/ops/login", s.opsLoginSubmit, s.csrf)
