@@ -305,6 +305,9 @@ func TestRoutes(t *testing.T) {
 		"PATCH /api/v1/procedures/:id", "POST /api/v1/procedures/:id/:action",
 		"GET /procedures", "GET /procedures/new", "POST /procedures/new", "GET /procedures/:id",
 		"POST /procedures/:id/edit", "POST /procedures/:id/act",
+		// the tenant's IP allow-list
+		"GET /api/v1/tenant/ip-restriction", "PUT /api/v1/tenant/ip-restriction",
+		"GET /admin/security/ip", "POST /admin/security/ip",
 	}
 	slices.Sort(got)
 	slices.Sort(want)
