@@ -207,11 +207,7 @@ func (s *Server) apiListAccounts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items := make([]accountJSON, 0, len(list))
-	for _, a := range list {
-		items = append(items, toAccountJSON(a))
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": items})
+	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(list, toAccountJSON)})
 }
 
 type createAccountRequest struct {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,17 +96,23 @@ func (s *Server) employeeRoutes(api *echo.Group) {
 	api.GET("/jobs/:id", s.apiJob, member, id)
 }
 
+// sendVersioned answers with body and the resource's version as its ETag; a 201 also names the new resource
+// in Location.
+func sendVersioned(c echo.Context, status int, location string, version int64, body any) error {
+	c.Response().Header().Set("ETag", etag(version))
+	if status == http.StatusCreated {
+		c.Response().Header().Set(echo.HeaderLocation, location)
+	}
+	return writeJSON(c, status, body)
+}
+
 // replyEmployee answers with the employee a port call returned and its ETag, or passes its error on.
 func replyEmployee(c echo.Context, status int) func(ports.Employee, error) error {
 	return func(e ports.Employee, err error) error {
 		if err != nil {
 			return err
 		}
-		c.Response().Header().Set("ETag", etag(e.Version))
-		if status == http.StatusCreated {
-			c.Response().Header().Set(echo.HeaderLocation, "/api/v1/employees/"+e.ID)
-		}
-		return writeJSON(c, status, toEmployeeJSON(e))
+		return sendVersioned(c, status, "/api/v1/employees/"+e.ID, e.Version, toEmployeeJSON(e))
 	}
 }
 
@@ -113,26 +120,34 @@ func replyEmployee(c echo.Context, status int) func(ports.Employee, error) error
 var listQuery = []string{"cursor", "limit", "q", "status", "employment_type", "department_id", "employee_number",
 	"hired_from", "hired_to", "updated_since", "sort"}
 
-func employeeFilter(c echo.Context) (ports.EmployeeFilter, error) {
-	q := c.QueryParams()
+// listParams checks a list's query string: every parameter one of allowed, and limit, when given, a whole
+// number from 1. It returns the limit (0 when not given) and what is wrong.
+func listParams(q url.Values, allowed []string) (int, []ports.FieldError) {
 	var errs []ports.FieldError
 	for name := range q {
-		if !slices.Contains(listQuery, name) {
+		if !slices.Contains(allowed, name) {
 			errs = append(errs, ports.FieldError{Field: name, Code: "unknown_parameter",
 				MessageEN: "is not a parameter of this list", MessageJA: "この一覧では使用できないパラメーターです"})
 		}
 	}
-	f := ports.EmployeeFilter{Query: q.Get("q"), EmployeeNumber: q.Get("employee_number"), HiredFrom: q.Get("hired_from"),
-		HiredTo: q.Get("hired_to"), Sort: q.Get("sort"), Cursor: q.Get("cursor"),
-		Statuses: multi(q["status"]), EmploymentTypes: multi(q["employment_type"]), DepartmentIDs: multi(q["department_id"])}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, ports.FieldError{Field: "limit", Code: "limit",
-				MessageEN: "must be a whole number from 1", MessageJA: "1以上の整数を指定してください"})
-		}
-		f.Limit = n
+	v := q.Get("limit")
+	if v == "" {
+		return 0, errs
 	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		errs = append(errs, ports.FieldError{Field: "limit", Code: "limit",
+			MessageEN: "must be a whole number from 1", MessageJA: "1以上の整数を指定してください"})
+	}
+	return n, errs
+}
+
+func employeeFilter(c echo.Context) (ports.EmployeeFilter, error) {
+	q := c.QueryParams()
+	limit, errs := listParams(q, listQuery)
+	f := ports.EmployeeFilter{Query: q.Get("q"), EmployeeNumber: q.Get("employee_number"), HiredFrom: q.Get("hired_from"),
+		HiredTo: q.Get("hired_to"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: limit,
+		Statuses: multi(q["status"]), EmploymentTypes: multi(q["employment_type"]), DepartmentIDs: multi(q["department_id"])}
 	if v := q.Get("updated_since"); v != "" {
 		t, err := parseInstant(v)
 		if err != nil {
@@ -178,10 +193,7 @@ func (s *Server) apiListEmployees(c echo.Context) error {
 	if err != nil {
 		return badCursor(err)
 	}
-	items := make([]employeeJSON, 0, len(page.Items))
-	for _, e := range page.Items {
-		items = append(items, toEmployeeJSON(e))
-	}
+	items := jsonItems(page.Items, toEmployeeJSON)
 	var next *string
 	if page.NextCursor != "" {
 		next = &page.NextCursor
@@ -271,10 +283,7 @@ func (s *Server) apiEmployeeHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items := make([]changeJSON, 0, len(changes))
-	for _, ch := range changes {
-		items = append(items, toChangeJSON(ch))
-	}
+	items := jsonItems(changes, toChangeJSON)
 	return writeJSON(c, http.StatusOK, map[string]any{"items": items})
 }
 
@@ -364,11 +373,7 @@ func replyDepartment(c echo.Context, status int) func(ports.Department, error) e
 		if err != nil {
 			return err
 		}
-		c.Response().Header().Set("ETag", etag(d.Version))
-		if status == http.StatusCreated {
-			c.Response().Header().Set(echo.HeaderLocation, "/api/v1/departments/"+d.ID)
-		}
-		return writeJSON(c, status, toDepartmentJSON(d))
+		return sendVersioned(c, status, "/api/v1/departments/"+d.ID, d.Version, toDepartmentJSON(d))
 	}
 }
 
@@ -377,10 +382,7 @@ func (s *Server) apiListDepartments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items := make([]departmentJSON, 0, len(list))
-	for _, d := range list {
-		items = append(items, toDepartmentJSON(d))
-	}
+	items := jsonItems(list, toDepartmentJSON)
 	return writeJSON(c, http.StatusOK, map[string]any{"items": items})
 }
 

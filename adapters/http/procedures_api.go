@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,11 +37,7 @@ func replyProcedure(c echo.Context, status int) func(ports.Procedure, error) err
 		if err != nil {
 			return err
 		}
-		c.Response().Header().Set("ETag", etag(p.Version))
-		if status == http.StatusCreated {
-			c.Response().Header().Set(echo.HeaderLocation, "/api/v1/procedures/"+p.ID)
-		}
-		return writeJSON(c, status, toProcedureJSON(p))
+		return sendVersioned(c, status, "/api/v1/procedures/"+p.ID, p.Version, toProcedureJSON(p))
 	}
 }
 
@@ -52,23 +47,9 @@ var procedureListQuery = []string{"cursor", "limit", "status", "type", "employee
 
 func procedureFilter(c echo.Context) (ports.ProcedureFilter, error) {
 	q := c.QueryParams()
-	var errs []ports.FieldError
-	for name := range q {
-		if !slices.Contains(procedureListQuery, name) {
-			errs = append(errs, ports.FieldError{Field: name, Code: "unknown_parameter",
-				MessageEN: "is not a parameter of this list", MessageJA: "この一覧では使用できないパラメーターです"})
-		}
-	}
+	limit, errs := listParams(q, procedureListQuery)
 	f := ports.ProcedureFilter{Statuses: multi(q["status"]), Types: multi(q["type"]), EmployeeID: q.Get("employee_id"),
-		DueBefore: q.Get("due_before"), Cursor: q.Get("cursor")}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, ports.FieldError{Field: "limit", Code: "limit",
-				MessageEN: "must be a whole number from 1", MessageJA: "1以上の整数を指定してください"})
-		}
-		f.Limit = n
-	}
+		DueBefore: q.Get("due_before"), Cursor: q.Get("cursor"), Limit: limit}
 	if len(errs) > 0 {
 		return f, invalidFields(errs)
 	}
@@ -88,7 +69,7 @@ func (s *Server) apiListProcedures(c echo.Context) error {
 	if page.NextCursor != "" {
 		next = &page.NextCursor
 	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": toProcedureJSONs(page.Items), "next_cursor": next})
+	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(page.Items, toProcedureJSON), "next_cursor": next})
 }
 
 func (s *Server) apiProcedureDashboard(c echo.Context) error {
@@ -96,8 +77,8 @@ func (s *Server) apiProcedureDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, procedureDashboardJSON{Today: d.Today, Overdue: toProcedureJSONs(d.Overdue),
-		DueToday: toProcedureJSONs(d.DueToday), DueThisWeek: toProcedureJSONs(d.DueThisWeek)})
+	return writeJSON(c, http.StatusOK, procedureDashboardJSON{Today: d.Today, Overdue: jsonItems(d.Overdue, toProcedureJSON),
+		DueToday: jsonItems(d.DueToday, toProcedureJSON), DueThisWeek: jsonItems(d.DueThisWeek, toProcedureJSON)})
 }
 
 // apiProcedureTypes lists the catalogue. It is the same for every tenant, but only its members who handle
@@ -106,12 +87,7 @@ func (s *Server) apiProcedureTypes(c echo.Context) error {
 	if !full(principalOf(c)) {
 		return errForbidden
 	}
-	types := s.procedures.Catalogue()
-	items := make([]procedureTypeJSON, 0, len(types))
-	for _, t := range types {
-		items = append(items, toProcedureTypeJSON(t))
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": items})
+	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(s.procedures.Catalogue(), toProcedureTypeJSON)})
 }
 
 type procedureCreateRequest struct {

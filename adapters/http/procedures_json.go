@@ -66,10 +66,11 @@ func toProcedureJSON(p ports.Procedure) procedureJSON {
 	return out
 }
 
-func toProcedureJSONs(ps []ports.Procedure) []procedureJSON {
-	out := make([]procedureJSON, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, toProcedureJSON(p))
+// jsonItems converts a list for an answer; an empty list is [] rather than null.
+func jsonItems[T, J any](xs []T, toJSON func(T) J) []J {
+	out := make([]J, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, toJSON(x))
 	}
 	return out
 }
