@@ -271,6 +271,51 @@ func testOutboxConsumers(t *testing.T, factory Factory) {
 		checkPendingFor(t, f.s, "procedures", nil, 0, later)
 	})
 
+	t.Run("TypesAddedLater", func(t *testing.T) {
+		t.Parallel()
+		f := newOutboxFixture(t, factory)
+		hired := newOutboxEvent(f.tenant, "employee.hired", at(0))
+		changed := newOutboxEvent(f.tenant, "employee.changed", at(time.Second))
+		appendEvents(t, f.s, hired, changed)
+		checkPendingFor(t, f.s, "procedures", []string{"employee.hired"}, 0, hired)
+		must(t, f.s.Outbox.MarkConsumed(t.Context(), "procedures", hired.ID, at(time.Minute)), "MarkConsumed(hired)")
+		// Types asked for later include the events appended before, and not the ones consumed.
+		separated := newOutboxEvent(f.tenant, "employee.separated", at(2*time.Second))
+		appendEvents(t, f.s, separated)
+		checkPendingFor(t, f.s, "procedures", []string{"employee.hired", "employee.changed"}, 0, changed)
+		checkPendingFor(t, f.s, "procedures", nil, 0, changed, separated)
+		// An event of a type never asked for can still be consumed, once.
+		added := newOutboxEvent(f.tenant, "dependent.added", at(3*time.Second))
+		appendEvents(t, f.s, added)
+		must(t, f.s.Outbox.MarkConsumed(t.Context(), "audit-export", added.ID, at(time.Minute)), "MarkConsumed(never polled)")
+		checkIs(t, "MarkConsumed(never polled, again)", f.s.Outbox.MarkConsumed(t.Context(), "audit-export", added.ID, at(time.Hour)), ports.ErrConflict)
+		checkPendingFor(t, f.s, "audit-export", nil, 0, hired, changed, separated)
+	})
+
+	t.Run("AppendsWhileAConsumerStarts", func(t *testing.T) {
+		t.Parallel()
+		f := newOutboxFixture(t, factory)
+		// A consumer polls for the first time while events are being appended: every event is pending for it
+		// afterwards, none lost between what was there and what came after.
+		const n = 20
+		want := make([]ports.OutboxEvent, n)
+		for i := range want {
+			want[i] = newOutboxEvent(f.tenant, "employee.changed."+itoa(i), at(time.Duration(i)*time.Second))
+		}
+		concurrently(n+1, func(i int) {
+			if i == n {
+				if _, err := f.s.Outbox.PendingEventsFor(t.Context(), "latecomer", nil, 1); err != nil {
+					t.Errorf("PendingEventsFor: %v", err)
+				}
+				return
+			}
+			if err := f.s.Outbox.AppendEvents(t.Context(), want[i]); err != nil {
+				t.Errorf("AppendEvents #%d: %v", i, err)
+			}
+		})
+		checkPendingFor(t, f.s, "latecomer", nil, 0, want...)
+	})
+
 	t.Run("ConcurrentMarkConsumed", func(t *testing.T) {
 		t.Parallel()
 		f := newOutboxFixture(t, factory, "Tx")
