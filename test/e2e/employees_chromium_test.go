@@ -79,6 +79,8 @@ func TestChromiumCreateEmployeeThroughTheForm(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("q")),
 		chromedp.SendKeys(chromedp.ID("q"), "やまだ"),
 		chromedp.Click(chromedp.ID("search")),
+		// the unfiltered list has the row too: wait for the page of the search, which offers to clear it
+		chromedp.WaitVisible(chromedp.CSS(`form.filters a[href="/employees"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#employees tbody a`)),
 	)
 	list := read(t, tab, chromedp.Text(chromedp.ID("employees")))
