@@ -137,7 +137,7 @@ func TestMixFlag(t *testing.T) {
 	if err := m.Set("list=3, detail=2,update=0"); err != nil || m.String() != "list=3,detail=2" {
 		t.Errorf("Set: %v, %q", err, m.String())
 	}
-	for _, bad := range []string{"list", "list=x", "procedure=1", "list=0"} {
+	for _, bad := range []string{"list", "list=x", "approve=1", "list=0"} {
 		if err := m.Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
 		}

@@ -67,8 +67,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.stormAttempts, "storm-attempts", 10000, "login attempts of the storm")
 	fs.IntVar(&o.stormWorkers, "storm-workers", 16, "concurrent clients of the storm")
 	fs.IntVar(&o.stuffingIPs, "stuffing-ips", 3, "source addresses of the credential stuffing (X-Forwarded-For)")
-	o.mix = mixWeights{"list": 35, "detail": 50, "update": 14, "login": 1}
-	fs.Var(&o.mix, "mix", "weights of the realistic mix, e.g. list=35,detail=50,update=14,login=1")
+	o.mix = mixWeights{"list": 35, "detail": 46, "update": 12, "procedure": 6, "login": 1}
+	fs.Var(&o.mix, "mix", "weights of the realistic mix, e.g. list=35,detail=46,update=12,procedure=6,login=1")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -155,6 +155,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
 	sessions := hrSessions(tenants)
 	web := apiOps{api: a}
 	ordinary := &weighted{}
+	r.procedures = probeProcedures(ctx, a, tenants[0].adminToken)
 	if o.seed.employeesPerTenant > 0 {
 		if err := throughput(ctx, o, r, svc, a, dsn, sessions, logf); err != nil {
 			return err
@@ -163,7 +164,6 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
 		ordinary.add(60, web.detail)
 	}
 	ordinary.add(10, web.me)
-	r.procedures = probeProcedures(ctx, a, tenants[0].adminToken)
 
 	logf("ordinary load alone, %d workers, %s", o.ordinaryWorkers, o.baseline)
 	r.baseline = runPhase(ctx, "ordinary HR load alone", o.ordinaryWorkers, o.baseline, nil, sessions, ordinary, svc.rss)
@@ -250,14 +250,15 @@ func throughput(ctx context.Context, o options, r *report, svc *service, a *api,
 	full.add(o.mix["detail"], web.detail)
 	full.add(o.mix["update"], web.update)
 	full.add(o.mix["login"], web.login)
-	// The procedure workflow (create, submit, approve) joins the mix here once /api/v1/procedures exists;
-	// until then probeProcedures's answer goes into the report as "not measured".
+	if r.procedures {
+		full.add(o.mix["procedure"], web.procedure)
+	}
 	logf("realistic mix %s", o.mix.String())
 	r.mix = runPhase(ctx, "service: realistic mix ("+o.mix.String()+")", o.workers, o.duration, nil, sessions, full, svc.rss)
 	return nil
 }
 
-// probeProcedures tells whether the service has the procedures API (the hook for procedure transitions).
+// probeProcedures tells whether the service has the procedures API; without it the mix leaves procedures out.
 func probeProcedures(ctx context.Context, a *api, token string) bool {
 	resp, err := a.do(ctx, request{method: http.MethodGet, path: "/api/v1/procedures", token: token})
 	return err == nil && resp.status == http.StatusOK

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/roumu/roumu/domain/kernel"
 )
 
 // operation is one request of a workload, done by worker w; it records itself in stats.
@@ -180,6 +183,28 @@ func (o apiOps) update(ctx context.Context, w *worker, stats phaseStats) {
 	case ctx.Err() == nil:
 		stats.fail("update", d)
 	}
+}
+
+// procedure is an address change (住所変更届) through the workflow: an HR clerk prepares it for an employee
+// and submits it, and the tenant's admin (another person, as the two-person rule wants) approves it.
+func (o apiOps) procedure(ctx context.Context, w *worker, stats phaseStats) {
+	today := time.Now().In(kernel.Tokyo).Format(time.DateOnly)
+	resp, ok := o.record(ctx, stats, "procedure-create", request{method: http.MethodPost, path: "/api/v1/procedures",
+		token: w.token, body: map[string]string{"type": "address_change", "employee_id": w.employee(), "fact_date": today}},
+		http.StatusCreated)
+	var created struct {
+		ID string `json:"id"`
+	}
+	if !ok || json.Unmarshal(resp.body, &created) != nil || created.ID == "" {
+		return
+	}
+	path := "/api/v1/procedures/" + created.ID
+	if _, ok := o.record(ctx, stats, "procedure-submit", request{method: http.MethodPost, path: path + "/submit",
+		token: w.token}, http.StatusOK); !ok {
+		return
+	}
+	o.record(ctx, stats, "procedure-approve", request{method: http.MethodPost, path: path + "/approve",
+		token: w.tenant.adminToken}, http.StatusOK)
 }
 
 // login is an HR clerk logging in with the right password (argon2id at the production cost).
