@@ -60,6 +60,10 @@ const (
 	FilingActor = "system:filing"     // an office's answer to an electronic filing
 )
 
+// SystemPrincipal is the principal of the module's own work in a tenant (SystemActor), for callers without
+// a person, such as a scheduled CreateAnnualReports.
+func SystemPrincipal(tenantID string) ports.Principal { return system(tenantID, SystemActor) }
+
 // system is the principal the module acts as for a tenant when no person does: an hr member, so that the
 // register shows it the whole record.
 func system(tenantID, actor string) ports.Principal {
