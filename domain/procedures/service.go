@@ -1,11 +1,3 @@
-// Package procedures is the procedures module (手続き): the catalogue of social and labour insurance
-// filings as data, their legal deadlines on the Japanese business calendar, the approval workflow with the
-// two-person rule, and the triggers that create procedures from employee events exactly once. It implements
-// ports.Procedures and reaches the world only through driven ports; it learns about employees only through
-// the register's driving port (ports.Employees) and its events.
-//
-// Documents (PDF, e-filing data) and the filing gateway belong to domain/procedures/efiling and the
-// adapters; this module calls them through ports.ProcedureFiler when one is wired.
 package procedures
 
 import (
