@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"gorm.io/driver/postgres"
@@ -15,7 +13,6 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/roumu/roumu/adapters/sqlstore"
-	"github.com/roumu/roumu/domain/procedures"
 	"github.com/roumu/roumu/ports"
 )
 
@@ -83,51 +80,8 @@ func TestOnSQL(t *testing.T) {
 	for name, e := range sqlEnvs(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			const hires = 10
-			for i := range hires {
-				e.hire(t, e.admin, "E"+string(rune('A'+i)))
-			}
-			second, err := procedures.New(e.deps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var handled atomic.Int32
-			var wg sync.WaitGroup
-			for i, svc := range []*procedures.Service{e.svc, second, e.svc, second} {
-				wg.Go(func() {
-					n, err := svc.ConsumeEvents(ctx)
-					if err != nil {
-						t.Errorf("consumer %d: %v", i, err)
-					}
-					handled.Add(int32(n))
-				})
-			}
-			wg.Wait()
-			all := e.procs(t, e.admin, "")
-			if handled.Load() != hires || len(all) != 2*hires {
-				t.Fatalf("%d events handled, %d procedures; want %d and %d", handled.Load(), len(all), hires, 2*hires)
-			}
-
-			p := all[0]
-			e.act(t, e.hr, p.ID, ports.ActionSubmit, "")
-			var won, refused atomic.Int32
-			for i := range 20 {
-				wg.Go(func() {
-					_, err := e.svc.Act(ctx, member("t1", ports.RoleAdmin), p.ID, ports.ProcedureAction{Action: ports.ActionApprove})
-					switch {
-					case err == nil:
-						won.Add(1)
-					case code(err) == "illegal_transition":
-						refused.Add(1)
-					default:
-						t.Errorf("approver %d: %v", i, err)
-					}
-				})
-			}
-			wg.Wait()
-			if won.Load() != 1 || refused.Load() != 19 {
-				t.Errorf("%d approvals won, %d refused", won.Load(), refused.Load())
-			}
+			raceConsumers(t, e)
+			raceApprovals(t, e)
 		})
 	}
 }

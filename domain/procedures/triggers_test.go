@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/roumu/roumu/domain/kernel"
@@ -220,41 +221,7 @@ func TestExactlyOnce(t *testing.T) {
 
 	t.Run("two instances at once", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t)
-		const hires = 10
-		for i := range hires {
-			e.hire(t, e.admin, "E"+string(rune('A'+i)))
-		}
-		second, err := procedures.New(e.deps)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wg sync.WaitGroup
-		counts := make([]int, 4)
-		for i := range counts {
-			svc := e.svc
-			if i%2 == 1 {
-				svc = second
-			}
-			wg.Go(func() {
-				n, err := svc.ConsumeEvents(ctx)
-				if err != nil {
-					t.Errorf("instance %d: %v", i, err)
-				}
-				counts[i] = n
-			})
-		}
-		wg.Wait()
-		total := 0
-		for _, n := range counts {
-			total += n
-		}
-		if total != hires {
-			t.Errorf("events handled in all = %d (%v), want %d", total, counts, hires)
-		}
-		if got := e.procs(t, e.admin, ""); len(got) != 2*hires {
-			t.Errorf("procedures = %d, want %d", len(got), 2*hires)
-		}
+		raceConsumers(t, newEnv(t))
 	})
 }
 
@@ -334,5 +301,34 @@ func TestCancelledScheduledHire(t *testing.T) {
 	}
 	if got.Status != ports.ProcedureCancelled || got.History[len(got.History)-1].By != procedures.SystemActor {
 		t.Errorf("after the separation was taken back: %s %+v", got.Status, got.History)
+	}
+}
+
+// raceConsumers hires ten employees, then lets two instances of the module, twice each, consume the
+// events at once: every event is handled once, and there is exactly one procedure of each kind.
+func raceConsumers(t *testing.T, e *env) {
+	t.Helper()
+	const hires = 10
+	for i := range hires {
+		e.hire(t, e.admin, "E"+string(rune('A'+i)))
+	}
+	second, err := procedures.New(e.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handled atomic.Int32
+	var wg sync.WaitGroup
+	for i, svc := range []*procedures.Service{e.svc, second, e.svc, second} {
+		wg.Go(func() {
+			n, err := svc.ConsumeEvents(ctx)
+			if err != nil {
+				t.Errorf("consumer %d: %v", i, err)
+			}
+			handled.Add(int32(n))
+		})
+	}
+	wg.Wait()
+	if got := e.procs(t, e.admin, ""); handled.Load() != hires || len(got) != 2*hires {
+		t.Fatalf("%d events handled, %d procedures; want %d and %d", handled.Load(), len(got), hires, 2*hires)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -236,22 +237,20 @@ func TestSubmitNeedsRequiredFields(t *testing.T) {
 // 409 of a procedure already approved, and the history has one approval.
 func TestRacingApprovals(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	p := e.hired(t, "E1")
+	raceApprovals(t, newEnv(t))
+}
+
+// raceApprovals submits a new hire's procedure and lets twenty admins approve it at once.
+func raceApprovals(t *testing.T, e *env) {
+	t.Helper()
+	p := e.hired(t, "R1")
 	e.act(t, e.hr, p.ID, ports.ActionSubmit, "")
 	const n = 20
 	var won, conflicts atomic.Int32
-	approvers := make([]ports.Principal, n)
-	for i := range approvers {
-		approvers[i] = member("t1", ports.RoleAdmin)
-	}
-	done := make(chan struct{})
-	start := make(chan struct{})
+	var wg sync.WaitGroup
 	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			_, err := e.svc.Act(ctx, approvers[i], p.ID, ports.ProcedureAction{Action: ports.ActionApprove})
+		wg.Go(func() {
+			_, err := e.svc.Act(ctx, member("t1", ports.RoleAdmin), p.ID, ports.ProcedureAction{Action: ports.ActionApprove})
 			switch {
 			case err == nil:
 				won.Add(1)
@@ -260,12 +259,9 @@ func TestRacingApprovals(t *testing.T) {
 			default:
 				t.Errorf("approver %d: %v", i, err)
 			}
-		}()
+		})
 	}
-	close(start)
-	for range n {
-		<-done
-	}
+	wg.Wait()
 	if won.Load() != 1 || conflicts.Load() != n-1 {
 		t.Errorf("%d approvals won, %d refused; want 1 and %d", won.Load(), conflicts.Load(), n-1)
 	}
