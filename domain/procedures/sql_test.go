@@ -3,6 +3,7 @@ package procedures_test
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,26 +20,39 @@ import (
 // sqlEnvs wires the modules on each SQL dialect: SQLite always, Postgres (a schema of its own) when
 // ROUMU_TEST_POSTGRES_URL is set (required under CI=true).
 func sqlEnvs(t *testing.T) map[string]*env {
-	out := map[string]*env{"sqlite": newEnvOn(t, openSQL(t, sqlstore.DriverSQLite, filepath.Join(t.TempDir(), "roumu.db")))}
+	out := map[string]*env{}
+	for _, d := range []string{sqlstore.DriverSQLite, sqlstore.DriverPostgres} {
+		if e := sqlEnv(t, d); e != nil {
+			out[d] = e
+		}
+	}
+	return out
+}
+
+// sqlEnv wires the modules on a fresh database of the dialect; nil for Postgres without a URL.
+func sqlEnv(tb testing.TB, driver string) *env {
+	if driver == sqlstore.DriverSQLite {
+		return newEnvOn(tb, openSQL(tb, driver, filepath.Join(tb.TempDir(), "roumu.db")))
+	}
 	raw := os.Getenv("ROUMU_TEST_POSTGRES_URL")
 	if raw == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but ROUMU_TEST_POSTGRES_URL is unset")
+			tb.Fatal("CI=true but ROUMU_TEST_POSTGRES_URL is unset")
 		}
-		t.Log("Postgres skipped: ROUMU_TEST_POSTGRES_URL is unset")
-		return out
+		tb.Log("Postgres skipped: ROUMU_TEST_POSTGRES_URL is unset")
+		return nil
 	}
 	admin, err := gorm.Open(postgres.Open(raw), &gorm.Config{Logger: logger.Discard})
 	if err != nil {
-		t.Fatalf("postgres: %v", err)
+		tb.Fatalf("postgres: %v", err)
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "proc_" + hex.EncodeToString(b)
 	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		_ = admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error
 		if db, err := admin.DB(); err == nil {
 			_ = db.Close()
@@ -46,16 +60,15 @@ func sqlEnvs(t *testing.T) map[string]*env {
 	})
 	u, err := url.Parse(raw)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	out["postgres"] = newEnvOn(t, openSQL(t, sqlstore.DriverPostgres, u.String()))
-	return out
+	return newEnvOn(tb, openSQL(tb, driver, u.String()))
 }
 
-func openSQL(t *testing.T, driver, dsn string) *sqlstore.Store {
+func openSQL(t testing.TB, driver, dsn string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.Open(ctx, driver, dsn, sqlstore.WithMaxOpenConns(8))
 	if err != nil {
@@ -82,6 +95,33 @@ func TestOnSQL(t *testing.T) {
 			t.Parallel()
 			raceConsumers(t, e)
 			raceApprovals(t, e)
+		})
+	}
+}
+
+// BenchmarkConsumeEvents: hires turned into procedures per second, on each database (the register's
+// writes are outside the timing).
+//
+//	ROUMU_TEST_POSTGRES_URL=… go test -run '^$' -bench ConsumeEvents -benchtime 1x ./domain/procedures/
+func BenchmarkConsumeEvents(b *testing.B) {
+	const hires = 300
+	for _, name := range []string{"memory", sqlstore.DriverSQLite, sqlstore.DriverPostgres} {
+		b.Run(name, func(b *testing.B) {
+			e := newEnv(b)
+			if name != "memory" {
+				if e = sqlEnv(b, name); e == nil {
+					b.Skip("no Postgres")
+				}
+			}
+			for i := range hires {
+				e.hire(b, e.admin, fmt.Sprintf("B%04d", i))
+			}
+			b.ResetTimer()
+			n, err := e.svc.ConsumeEvents(ctx)
+			if err != nil || n != hires {
+				b.Fatalf("ConsumeEvents = %d, %v", n, err)
+			}
+			b.ReportMetric(float64(hires)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
 }
