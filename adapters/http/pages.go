@@ -343,7 +343,15 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "dashboard", &view{Title: "ダッシュボード / Dashboard", Account: a, Tenant: t})
+	v := &view{Title: "ダッシュボード / Dashboard", Account: a, Tenant: t}
+	if p := principalOf(c); full(p) {
+		d, err := s.procedures.Dashboard(c.Request().Context(), p)
+		if err != nil {
+			return err
+		}
+		v.Procedures = &proceduresView{Dashboard: &d}
+	}
+	return s.render(c, http.StatusOK, "dashboard", v)
 }
 
 func (s *Server) opsDashboard(c echo.Context) error {

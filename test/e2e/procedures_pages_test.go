@@ -24,18 +24,25 @@ func TestPagesProcedureListDetailAndWorkflow(t *testing.T) {
 	a.hire(admin, "W002", "2026-03-20")        // 健保・厚年 overdue (3/25)
 	id := a.employeeProcedures(admin, emp.ID)[ports.ProcedureHealthPensionAcquisition].ID
 
-	b := a.browser()
-	b.logIn("acme", "admin", testenv.NewPassword, "/")
-	wantPage(t, b.get("/"), http.StatusOK, `href="/procedures"`, `href="/procedures#deadlines"`)
-	list := b.get("/procedures")
-	wantPage(t, list, http.StatusOK, "今日が期限", "今週が期限", "期限超過", `aria-sort="ascending"`,
-		`href="/procedures/`+id+`"`, "健康保険・厚生年金保険 被保険者資格取得届", "雇用保険被保険者資格取得届", "山田 太郎")
+	// section is the part of a page from the element with id to the end of its section.
 	section := func(page []byte, id string) string {
 		s := string(page)
 		start := strings.Index(s, `id="`+id+`"`)
-		end := strings.Index(s[start:], "</section>")
-		return s[start : start+end]
+		if start < 0 {
+			t.Fatalf("no element %s", id)
+		}
+		return s[start : start+strings.Index(s[start:], "</section>")]
 	}
+	b := a.browser()
+	b.logIn("acme", "admin", testenv.NewPassword, "/")
+	home := b.get("/")
+	wantPage(t, home, http.StatusOK, `href="/procedures"`, `href="/procedures#deadlines"`, `id="deadline-counts"`)
+	if counts := section(home.body, "deadline-counts"); !strings.Contains(counts, "期限超過 <span lang=\"en\">/ Overdue</span></dt><dd>1 件") {
+		t.Errorf("home page counts: %s", counts)
+	}
+	list := b.get("/procedures")
+	wantPage(t, list, http.StatusOK, "今日が期限", "今週が期限", "期限超過", `aria-sort="ascending"`,
+		`href="/procedures/`+id+`"`, "健康保険・厚生年金保険 被保険者資格取得届", "雇用保険被保険者資格取得届", "山田 太郎")
 	if today := section(list.body, "due-today"); !strings.Contains(today, id) || !strings.Contains(today, "(1)") {
 		t.Errorf("due today: %s", today)
 	}
