@@ -55,7 +55,7 @@ type NoticeRecord struct {
 }
 
 // NoticeFilter selects notices for ListNotices; zero fields do not filter. StartsFrom and StartsBefore bound
-// StartsAt (so they select maintenance windows).
+// StartsAt, so they select maintenance windows only: a notice without a start is never within a bound.
 type NoticeFilter struct {
 	Kind         string
 	StartsFrom   time.Time

@@ -18,9 +18,8 @@ import (
 )
 
 // Store is the in-memory implementation of ports.TenantStore, AccountStore, ThrottleStore, SessionStore,
-// MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, ProcedureStore, Transactor and
-// Pinger. Its zero
-// value is not usable; call New.
+// MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, ProcedureStore, NoticeStore,
+// OperationRequestStore, Transactor and Pinger. Its zero value is not usable; call New.
 type Store struct {
 	mu sync.Mutex
 	st state
@@ -42,6 +41,9 @@ var (
 	_ ports.JobStore        = (*Store)(nil)
 
 	_ ports.ProcedureStore = (*Store)(nil)
+
+	_ ports.NoticeStore           = (*Store)(nil)
+	_ ports.OperationRequestStore = (*Store)(nil)
 )
 
 // state is everything the store holds. Values in its maps are never modified in place (an update stores a
@@ -75,6 +77,10 @@ type state struct {
 	// Procedures (procedures.go).
 	procedures map[string]ports.ProcedureRecord // by ID
 	procDedup  map[tenantKey]string             // (tenant ID, dedup key) → procedure ID
+
+	// The operators' records, of no tenant (notices.go, operations.go).
+	notices    map[string]ports.NoticeRecord     // by ID
+	operations map[string]ports.OperationRequest // by ID
 }
 
 type loginKey struct{ tenantID, loginKey string }
@@ -109,6 +115,9 @@ func New() *Store {
 
 		procedures: map[string]ports.ProcedureRecord{},
 		procDedup:  map[tenantKey]string{},
+
+		notices:    map[string]ports.NoticeRecord{},
+		operations: map[string]ports.OperationRequest{},
 	}}
 }
 
@@ -143,6 +152,9 @@ func (st *state) snapshot() state {
 
 		procedures: maps.Clone(st.procedures),
 		procDedup:  maps.Clone(st.procDedup),
+
+		notices:    maps.Clone(st.notices),
+		operations: maps.Clone(st.operations),
 	}
 }
 

@@ -36,7 +36,8 @@ const (
 )
 
 // Store implements the store ports (tenants, accounts, throttles, sessions, MFA, audit, employees,
-// departments, outbox, jobs, procedures), the Transactor and the Pinger on one database.
+// departments, outbox, jobs, procedures, notices, operation requests), the Transactor and the Pinger on
+// one database.
 type Store struct {
 	driver string
 	// write runs writes and transactions; read runs reads outside transactions. On Postgres they are the
@@ -66,19 +67,21 @@ const (
 )
 
 var (
-	_ ports.TenantStore     = (*Store)(nil)
-	_ ports.AccountStore    = (*Store)(nil)
-	_ ports.ThrottleStore   = (*Store)(nil)
-	_ ports.SessionStore    = (*Store)(nil)
-	_ ports.MFAStore        = (*Store)(nil)
-	_ ports.AuditStore      = (*Store)(nil)
-	_ ports.EmployeeStore   = (*Store)(nil)
-	_ ports.DepartmentStore = (*Store)(nil)
-	_ ports.Outbox          = (*Store)(nil)
-	_ ports.JobStore        = (*Store)(nil)
-	_ ports.ProcedureStore  = (*Store)(nil)
-	_ ports.Transactor      = (*Store)(nil)
-	_ ports.Pinger          = (*Store)(nil)
+	_ ports.TenantStore           = (*Store)(nil)
+	_ ports.AccountStore          = (*Store)(nil)
+	_ ports.ThrottleStore         = (*Store)(nil)
+	_ ports.SessionStore          = (*Store)(nil)
+	_ ports.MFAStore              = (*Store)(nil)
+	_ ports.AuditStore            = (*Store)(nil)
+	_ ports.EmployeeStore         = (*Store)(nil)
+	_ ports.DepartmentStore       = (*Store)(nil)
+	_ ports.Outbox                = (*Store)(nil)
+	_ ports.JobStore              = (*Store)(nil)
+	_ ports.ProcedureStore        = (*Store)(nil)
+	_ ports.NoticeStore           = (*Store)(nil)
+	_ ports.OperationRequestStore = (*Store)(nil)
+	_ ports.Transactor            = (*Store)(nil)
+	_ ports.Pinger                = (*Store)(nil)
 )
 
 // Option tunes Open.

@@ -22,7 +22,7 @@ func newEnv(t *testing.T, now time.Time) env {
 	t.Helper()
 	mem := memory.New()
 	clock := kernel.NewFakeClock(now)
-	svc, err := notices.New(notices.Deps{Notices: newFakeNotices(), Tx: mem, Audit: audit.New(mem, clock), Clock: clock})
+	svc, err := notices.New(notices.Deps{Notices: mem, Tx: mem, Audit: audit.New(mem, clock), Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,6 @@ type env struct {
 	svc      *operations.Service
 	clock    *kernel.FakeClock
 	mem      *memory.Store
-	requests *fakeRequests
 	runs     atomic.Int32 // how many times the suspend handler ran
 	fail     atomic.Bool  // makes the suspend handler fail after writing
 	tenantID string
@@ -30,8 +29,7 @@ type env struct {
 // so that the tests see the handler's writes committed or rolled back with the work record.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{mem: memory.New(), clock: kernel.NewFakeClock(time.Date(2025, 6, 2, 1, 0, 0, 0, time.UTC)),
-		requests: newFakeRequests(), tenantID: kernel.NewID()}
+	e := &env{mem: memory.New(), clock: kernel.NewFakeClock(time.Date(2025, 6, 2, 1, 0, 0, 0, time.UTC)), tenantID: kernel.NewID()}
 	if err := e.mem.CreateTenant(t.Context(), ports.TenantRecord{ID: e.tenantID, Code: "acme", Name: "Acme",
 		Status: ports.TenantActive, CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}); err != nil {
 		t.Fatal(err)
@@ -58,7 +56,7 @@ func newEnv(t *testing.T) *env {
 			return "tenant suspended", nil
 		},
 	}
-	svc, err := operations.New(operations.Deps{Requests: e.requests, Tx: e.mem, Audit: audit.New(e.mem, e.clock),
+	svc, err := operations.New(operations.Deps{Requests: e.mem, Tx: e.mem, Audit: audit.New(e.mem, e.clock),
 		Clock: e.clock, Handlers: map[string]ports.OperationHandler{ports.OpTenantSuspend: suspend}})
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +234,7 @@ func TestRequestsExpireAfter24Hours(t *testing.T) {
 	if _, err := e.svc.Approve(t.Context(), bob, early.ID, ""); errCode(err) != "operation_expired" || !errors.Is(err, ports.ErrConflict) {
 		t.Errorf("approving an expired request: %v, want operation_expired", err)
 	}
-	stored, _ := e.requests.OperationRequest(t.Context(), early.ID)
+	stored, _ := e.mem.OperationRequest(t.Context(), early.ID)
 	if stored.Status != ports.OperationExpired || !stored.DecidedAt.Equal(e.clock.Now()) || stored.DecidedBy != "" {
 		t.Errorf("stored after the refused approval: %+v, want expired", stored)
 	}
@@ -250,7 +248,7 @@ func TestRequestsExpireAfter24Hours(t *testing.T) {
 	if n, err := e.svc.ExpireDue(t.Context()); err != nil || n != 1 {
 		t.Errorf("ExpireDue = %d, %v; want 1", n, err)
 	}
-	if stored, _ := e.requests.OperationRequest(t.Context(), late.ID); stored.Status != ports.OperationExpired {
+	if stored, _ := e.mem.OperationRequest(t.Context(), late.ID); stored.Status != ports.OperationExpired {
 		t.Errorf("swept request: %s", stored.Status)
 	}
 	want := []string{"operation.request:success", "operation.request:success", "operation.expire:success", "operation.expire:success"}
@@ -296,7 +294,7 @@ func TestConcurrentApprovalsAndExecutionsRunTheActionOnce(t *testing.T) {
 			t.Fatalf("round %d: %d approvals, %d executions reported, the action ran %d times; want 1, 1, 1",
 				round, approved.Load(), executed.Load(), e.runs.Load())
 		}
-		if got, _ := e.requests.OperationRequest(t.Context(), r.ID); got.Status != ports.OperationExecuted {
+		if got, _ := e.mem.OperationRequest(t.Context(), r.ID); got.Status != ports.OperationExecuted {
 			t.Errorf("round %d: final status %s", round, got.Status)
 		}
 	}

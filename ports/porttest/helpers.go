@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -56,6 +57,10 @@ func open(t *testing.T, factory Factory, need ...string) Stores {
 			missing = s.Jobs == nil
 		case "Procedures":
 			missing = s.Procedures == nil
+		case "Notices":
+			missing = s.Notices == nil
+		case "OperationRequests":
+			missing = s.OperationRequests == nil
 		default:
 			t.Fatalf("porttest: unknown store %q", n)
 		}
@@ -180,6 +185,23 @@ func concurrently(n int, fn func(i int)) {
 	}
 	close(start)
 	wg.Wait()
+}
+
+// checkOneWins runs try(0) … try(n-1) concurrently, where each try succeeds only if no other has (a guarded
+// state transition) and otherwise fails with lost, and fails unless exactly one succeeded: with lost
+// updates, several would.
+func checkOneWins(t *testing.T, what string, n int, lost error, try func(i int) error) {
+	t.Helper()
+	var won atomic.Int32
+	concurrently(n, func(i int) {
+		switch err := try(i); {
+		case err == nil:
+			won.Add(1)
+		case !errors.Is(err, lost):
+			t.Errorf("%s %d: %v", what, i, err)
+		}
+	})
+	checkEq(t, what+" that won", won.Load(), 1)
 }
 
 // errBoom is what the update functions of the suites fail with.

@@ -9,7 +9,7 @@
 //		porttest.RunAll(t, func(t *testing.T) porttest.Stores {
 //			s := memory.New()
 //			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
-//				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s}
+//				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Notices: s, OperationRequests: s}
 //		})
 //	}
 //
@@ -43,6 +43,9 @@ type Stores struct {
 	Jobs        ports.JobStore
 
 	Procedures ports.ProcedureStore
+
+	Notices           ports.NoticeStore
+	OperationRequests ports.OperationRequestStore
 }
 
 // Factory returns fresh, empty stores for one test; it registers any cleanup with t.Cleanup. It is called
@@ -69,6 +72,8 @@ func RunAll(t *testing.T, factory Factory) {
 		{"Outbox", TestOutbox},
 		{"JobStore", TestJobStore},
 		{"ProcedureStore", TestProcedureStore},
+		{"NoticeStore", TestNoticeStore},
+		{"OperationRequestStore", TestOperationRequestStore},
 	}
 	for _, s := range suites {
 		t.Run("contract="+s.name, func(t *testing.T) { s.run(t, factory) })
