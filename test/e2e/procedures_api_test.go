@@ -14,8 +14,8 @@ import (
 // TestProcedureHireToCompletion is the must-show path of the procedures module through the API: hiring an
 // employee creates both acquisition filings with their legal deadlines (a second run of the consumer creates
 // nothing more); one account (hr and admin) prepares and submits one; approving it is refused to that
-// account (four-eyes) and to an hr member (no approver role), and done by another admin; it is filed and
-// completed; the procedure's history and the audit log show every step, with who did it.
+// account (four-eyes) and to an hr member (no approver role), and done by another admin; it is filed through
+// the fake e-Gov gateway and completed when the office finishes; the procedure's history and the audit log show every step, with who did it.
 func TestProcedureHireToCompletion(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
@@ -97,13 +97,27 @@ func TestProcedureHireToCompletion(t *testing.T) {
 	if approved.Status != ports.ProcedureApproved || approved.ApprovedBy != adminID || approved.PreparedBy != sato.ID {
 		t.Fatalf("approved: %+v", approved)
 	}
-	filed := a.act(preparer, hp.ID, ports.ActionFile, "年金事務所へ提出")
-	if filed.Status != ports.ProcedureFiled {
-		t.Fatalf("filed: %s", filed.Status)
+	// Filed electronically through the fake e-Gov, which answers 到達 with an arrival number, then 審査中,
+	// then 手続終了 a day later; the polling job completes the procedure then, not before.
+	filed := a.act(preparer, hp.ID, ports.ActionFile, "電子申請")
+	if filed.Status != ports.ProcedureFiled || filed.ArrivalNumber == "" {
+		t.Fatalf("filed: %s, arrival number %q", filed.Status, filed.ArrivalNumber)
 	}
-	done := a.act(preparer, hp.ID, ports.ActionComplete, "受理")
-	if done.Status != ports.ProcedureCompleted {
-		t.Fatalf("completed: %s", done.Status)
+	st, err := a.env.Gateway.Status(t.Context(), filed.ArrivalNumber)
+	if err != nil || st.State != ports.FilingArrived {
+		t.Fatalf("the gateway has %+v, %v", st, err)
+	}
+	if n, err := a.env.Procedures.PollFilings(t.Context()); n != 0 || err != nil {
+		t.Fatalf("polling while the office reviews it moved %d (%v)", n, err)
+	}
+	a.env.Clock.Advance(25 * time.Hour)
+	if n, err := a.env.Procedures.PollFilings(t.Context()); n != 1 || err != nil {
+		t.Fatalf("polling after 手続終了 moved %d (%v)", n, err)
+	}
+	admin = a.login("acme", "admin", testenv.NewPassword, "full").Token
+	done := a.getProcedure(admin, hp.ID)
+	if done.Status != ports.ProcedureCompleted || done.ArrivalNumber != filed.ArrivalNumber {
+		t.Fatalf("completed: %s %q", done.Status, done.ArrivalNumber)
 	}
 
 	var steps []string
@@ -114,7 +128,7 @@ func TestProcedureHireToCompletion(t *testing.T) {
 		}
 	}
 	wantSteps := []string{">draft:system:procedures", "draft>pending_approval:" + sato.ID, "pending_approval>approved:" + adminID,
-		"approved>filed:" + sato.ID, "filed>completed:" + sato.ID}
+		"approved>filed:" + sato.ID, "filed>completed:system:filing"}
 	if !slices.Equal(steps, wantSteps) {
 		t.Errorf("history\n got %v\nwant %v", steps, wantSteps)
 	}
@@ -130,7 +144,7 @@ func TestProcedureHireToCompletion(t *testing.T) {
 		"procedure.approve:denied:" + suzuki.ID,
 		"procedure.approve:success:" + adminID,
 		"procedure.file:success:" + sato.ID,
-		"procedure.complete:success:" + sato.ID,
+		"procedure.complete:success:system:filing",
 	}
 	if got := a.procedureAudit(hp.ID); !slices.Equal(got, wantAudit) {
 		t.Errorf("audit log\n got %v\nwant %v", got, wantAudit)

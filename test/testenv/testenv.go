@@ -7,12 +7,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roumu/roumu/adapters/egov"
 	"github.com/roumu/roumu/adapters/keyring"
 	"github.com/roumu/roumu/adapters/memory"
 	"github.com/roumu/roumu/adapters/totp"
@@ -40,9 +42,12 @@ type Env struct {
 	Accounts *accounts.Service
 	// Employees is the employee register on the same store, keyring, audit log and clock.
 	Employees *employees.Service
-	// Procedures is the procedures module on the same store, register, audit log and clock. Its periodic
-	// jobs (ConsumeEvents, PollFilings) run only when a test calls them.
+	// Procedures is the procedures module on the same store, register, audit log and clock, filing
+	// electronically through Gateway. Its periodic jobs (ConsumeEvents, PollFilings) run only when a test
+	// calls them.
 	Procedures *procedures.Service
+	// Gateway is the fake e-Gov the procedures are filed with; filings progress with Clock.
+	Gateway *egov.Gateway
 }
 
 // Option changes how New wires the environment.
@@ -84,13 +89,24 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("wiring employees: %v", err)
 	}
+	gateway := egov.New(clock)
 	procs, err := procedures.New(procedures.Deps{Procedures: store, Outbox: store, Employees: register, Tx: store,
-		Audit: log, Clock: clock})
+		Audit: log, Clock: clock, Filer: procedures.GatewayFiler{Gateway: gateway, Attachments: snapshotFile}})
 	if err != nil {
 		t.Fatalf("wiring procedures: %v", err)
 	}
 	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register,
-		Procedures: procs}
+		Procedures: procs, Gateway: gateway}
+}
+
+// snapshotFile stands in for the filing documents, which no code yet makes from a procedure (the employer's
+// block has no source): the submission carries the procedure's snapshot as one JSON file.
+func snapshotFile(_ context.Context, _ string, p ports.Procedure) ([]ports.FilingAttachment, error) {
+	data, err := json.Marshal(p.Fields)
+	if err != nil {
+		return nil, err
+	}
+	return []ports.FilingAttachment{{Name: "procedure.json", ContentType: "application/json", Data: data}}, nil
 }
 
 // Password is a policy-compliant password used throughout the tests.
