@@ -77,6 +77,10 @@ const (
 type EmployeeUpdate struct {
 	Append []EmployeeChangeRecord
 	Remove []string
+	// Rewrite replaces the Patch and Trail of the employee's changes with these IDs, keeping everything
+	// else (Seq, EffectiveOn, Kind, RecordedAt, RecordedBy): for re-sealing the history under the newest key
+	// after a key rotation. IDs that are not this employee's changes are ignored.
+	Rewrite []EmployeeChangeRecord
 }
 
 // EmployeeKey names one employee.
@@ -105,6 +109,10 @@ type EmployeeStore interface {
 	// EmployeesDue lists employees whose NextChangeOn is on or before day, across tenants, for the job that
 	// applies scheduled changes.
 	EmployeesDue(ctx context.Context, day string, limit int) ([]EmployeeKey, error)
+	// EmployeeKeys walks every employee of every tenant: at most limit keys (all when 0) after the key after,
+	// ordered by (TenantID, ID), for jobs that visit the whole register (re-sealing after a key rotation).
+	// The zero key starts the walk.
+	EmployeeKeys(ctx context.Context, after EmployeeKey, limit int) ([]EmployeeKey, error)
 }
 
 // DepartmentRecord is one node of a tenant's department tree.

@@ -234,8 +234,8 @@ func (s *Store) orderedChanges(employeeID string) []ports.EmployeeChangeRecord {
 }
 
 // UpdateEmployee gives fn copies of the employee and its changes under the store lock, then stores the
-// record with the next Version, removes the changes fn names (IDs of other employees' changes are ignored)
-// and appends fn's, which the store files under this employee with the next Seq values. Changes fn makes
+// record with the next Version, removes and rewrites the changes fn names (IDs of other employees' changes
+// are ignored) and appends fn's, which the store files under this employee with the next Seq values. Changes fn makes
 // to ID, TenantID or Version are discarded. Every check precedes the first write, so a refusal changes
 // nothing.
 func (s *Store) UpdateEmployee(ctx context.Context, tenantID, id string, fn func(rec *ports.EmployeeRecord, changes []ports.EmployeeChangeRecord) (ports.EmployeeUpdate, error)) (ports.EmployeeRecord, error) {
@@ -262,13 +262,20 @@ func (s *Store) UpdateEmployee(ctx context.Context, tenantID, id string, fn func
 		added[c.ID] = true
 	}
 
+	rewrites := map[string]ports.EmployeeChangeRecord{}
+	for _, c := range up.Rewrite {
+		rewrites[c.ID] = c
+	}
 	kept := []ports.EmployeeChangeRecord{}
 	for _, c := range s.st.changes[id] {
 		if slices.Contains(up.Remove, c.ID) {
 			delete(s.st.changeOwners, c.ID)
-		} else {
-			kept = append(kept, c)
+			continue
 		}
+		if rw, ok := rewrites[c.ID]; ok {
+			c.Patch, c.Trail = bytes.Clone(rw.Patch), bytes.Clone(rw.Trail)
+		}
+		kept = append(kept, c)
 	}
 	s.st.changes[id] = s.appendChanges(r.TenantID, id, kept, up.Append...)
 	delete(s.st.empNumbers, tenantKey{old.TenantID, old.EmployeeNumber})
@@ -325,4 +332,21 @@ func (s *Store) EmployeesDue(ctx context.Context, day string, limit int) ([]port
 		out[i] = ports.EmployeeKey{TenantID: r.TenantID, ID: r.ID}
 	}
 	return out, nil
+}
+
+// EmployeeKeys lists the employees of every tenant by (TenantID, ID) after the key after, at most limit of
+// them (all when limit is 0).
+func (s *Store) EmployeeKeys(ctx context.Context, after ports.EmployeeKey, limit int) ([]ports.EmployeeKey, error) {
+	defer s.lock(ctx)()
+	order := func(a, b ports.EmployeeKey) int {
+		return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ID, b.ID))
+	}
+	out := []ports.EmployeeKey{}
+	for _, r := range s.st.employees {
+		if k := (ports.EmployeeKey{TenantID: r.TenantID, ID: r.ID}); order(k, after) > 0 {
+			out = append(out, k)
+		}
+	}
+	slices.SortFunc(out, order)
+	return firstN(out, limit), nil
 }

@@ -285,7 +285,8 @@ func (s *Store) containsText(db *gorm.DB, text string) *gorm.DB {
 
 // UpdateEmployee locks the employee's row (FOR UPDATE on Postgres; SQLite's immediate transaction holds the
 // write lock already), gives fn the record and its changes in order, and then, in the same transaction,
-// removes the changes fn names (of this employee only; unknown IDs are ignored), appends fn's changes
+// removes and rewrites the changes fn names (of this employee only; unknown IDs are ignored; a change
+// both removed and rewritten is removed), appends fn's changes
 // numbered after the highest Seq (the lock makes that safe), and stores the record with Version
 // incremented. fn's changes to ID and TenantID are discarded, as are the tenant and employee of the
 // changes it appends. ErrConflict when the employee number is taken.
@@ -307,6 +308,13 @@ func (s *Store) UpdateEmployee(ctx context.Context, tenantID, id string, fn func
 			}
 			if len(upd.Remove) > 0 {
 				err := employeeChangesOf(tenantID, id)(s.writer(ctx)).Where("id IN ?", upd.Remove).Delete(&employeeChangeRow{}).Error
+				if err != nil {
+					return translate(op, err)
+				}
+			}
+			for _, c := range upd.Rewrite {
+				err := employeeChangesOf(tenantID, id)(s.writer(ctx).Model(&employeeChangeRow{})).Where("id = ?", c.ID).
+					Updates(map[string]any{"patch": blob(c.Patch), "trail": blob(c.Trail)}).Error
 				if err != nil {
 					return translate(op, err)
 				}
@@ -353,22 +361,29 @@ func (s *Store) DeleteEmployee(ctx context.Context, tenantID, id string) error {
 	return affected(employee(tenantID, id)(s.writer(ctx)).Delete(&employeeRow{}), "delete employee")
 }
 
-// EmployeesDue lists, across tenants, at most limit employees (all when 0) with a scheduled change due on or
-// before day, earliest first, from the partial index of scheduled changes.
-func (s *Store) EmployeesDue(ctx context.Context, day string, limit int) ([]ports.EmployeeKey, error) {
+// EmployeeKeys lists, across tenants, at most limit employees (all when 0) after the key after, by
+// (tenant_id, id): a row-value comparison that walks the unique index on (tenant_id, id) from the cursor on.
+func (s *Store) EmployeeKeys(ctx context.Context, after ports.EmployeeKey, limit int) ([]ports.EmployeeKey, error) {
+	db := s.reader(ctx).Model(&employeeRow{}).Where("(tenant_id, id) > (?, ?)", after.TenantID, after.ID)
+	return employeeKeys(limitRows(db, limit).Order("tenant_id").Order("id"), "employee keys")
+}
+
+// employeeKeys runs a query of employees for their keys.
+func employeeKeys(db *gorm.DB, op string) ([]ports.EmployeeKey, error) {
 	var rows []struct{ TenantID, ID string }
-	db := s.reader(ctx).Model(&employeeRow{}).Select("tenant_id", "id").
-		Where("next_change_on IS NOT NULL AND next_change_on <= ?", day).
-		Order("next_change_on").Order("tenant_id").Order("id")
-	if limit > 0 {
-		db = db.Limit(limit)
-	}
-	if err := db.Scan(&rows).Error; err != nil {
-		return nil, translate("employees due", err)
+	if err := db.Select("tenant_id", "id").Scan(&rows).Error; err != nil {
+		return nil, translate(op, err)
 	}
 	keys := make([]ports.EmployeeKey, len(rows))
 	for i, r := range rows {
 		keys[i] = ports.EmployeeKey{TenantID: r.TenantID, ID: r.ID}
 	}
 	return keys, nil
+}
+
+// EmployeesDue lists, across tenants, at most limit employees (all when 0) with a scheduled change due on or
+// before day, earliest first, from the partial index of scheduled changes.
+func (s *Store) EmployeesDue(ctx context.Context, day string, limit int) ([]ports.EmployeeKey, error) {
+	db := s.reader(ctx).Model(&employeeRow{}).Where("next_change_on IS NOT NULL AND next_change_on <= ?", day)
+	return employeeKeys(limitRows(db, limit).Order("next_change_on").Order("tenant_id").Order("id"), "employees due")
 }

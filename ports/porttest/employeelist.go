@@ -2,6 +2,7 @@ package porttest
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -155,7 +156,7 @@ func (f rosterFixture) walk(t *testing.T, q ports.EmployeeQuery, limit int, betw
 	}
 }
 
-// testEmployeeList holds the cases of ListEmployees, CountEmployees and EmployeesDue. Interpretations of
+// testEmployeeList holds the cases of ListEmployees, CountEmployees, EmployeesDue and EmployeeKeys. Interpretations of
 // what the port leaves open:
 //   - TenantID is always a filter: a query without one lists nothing (or fails), never every tenant.
 //   - A Limit of 0 does not limit (as for the other zero fields); an empty, non-nil list filter does not
@@ -166,6 +167,8 @@ func (f rosterFixture) walk(t *testing.T, q ports.EmployeeQuery, limit int, betw
 //   - Text is a plain, case-sensitive substring: "%" and "_" are no wildcards. UpdatedSince is checked
 //     away from the boundary instant, whose inclusiveness the port does not fix.
 //   - EmployeesDue fixes no order; with a limit it returns that many of the due employees.
+//   - EmployeeKeys orders by (TenantID, ID) in byte order (the IDs are UUIDs, ordered alike by every
+//     collation).
 func testEmployeeList(t *testing.T, factory Factory) {
 	t.Run("ListFilters", func(t *testing.T) {
 		t.Parallel()
@@ -322,5 +325,42 @@ func testEmployeeList(t *testing.T, factory Factory) {
 		checkStringSet(t, "EmployeesDue(after updates)", due("2025-04-01", 0), []string{key(b1)})
 		must(t, s.Employees.DeleteEmployee(t.Context(), other, b1.ID), "DeleteEmployee")
 		checkStringSet(t, "EmployeesDue(after delete)", due("2025-04-01", 0), nil)
+	})
+	t.Run("EmployeeKeys", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, factory, "Tenants", "Employees")
+		var all []ports.EmployeeKey
+		for range 3 {
+			tenant := createTenant(t, s, "t"+newID()[:8]).ID
+			for _, number := range []string{"A1", "A2", "A3"} {
+				e := createEmployee(t, s, newEmployee(tenant, number, ""))
+				all = append(all, ports.EmployeeKey{TenantID: e.TenantID, ID: e.ID})
+			}
+		}
+		slices.SortFunc(all, func(a, b ports.EmployeeKey) int {
+			return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ID, b.ID))
+		})
+		keys := func(after ports.EmployeeKey, limit int) []ports.EmployeeKey {
+			t.Helper()
+			got, err := s.Employees.EmployeeKeys(t.Context(), after, limit)
+			must(t, err, "EmployeeKeys")
+			return got
+		}
+		checkEq(t, "EmployeeKeys(from the start, all)", fmt.Sprint(keys(ports.EmployeeKey{}, 0)), fmt.Sprint(all))
+		checkEq(t, "EmployeeKeys(after the last)", len(keys(all[len(all)-1], 0)), 0)
+		checkEq(t, "EmployeeKeys(after the 4th, 2)", fmt.Sprint(keys(all[3], 2)), fmt.Sprint(all[4:6]))
+		// Across the tenant boundary, in pages of 2 (the cursor is the last key of a page).
+		var walked []ports.EmployeeKey
+		for after := (ports.EmployeeKey{}); ; {
+			page := keys(after, 2)
+			if len(page) == 0 {
+				break
+			}
+			walked, after = append(walked, page...), page[len(page)-1]
+		}
+		checkEq(t, "EmployeeKeys walked in pages of 2", fmt.Sprint(walked), fmt.Sprint(all))
+		// The cursor need not name a stored employee: the walk goes on after a deleted one.
+		must(t, s.Employees.DeleteEmployee(t.Context(), all[4].TenantID, all[4].ID), "DeleteEmployee")
+		checkEq(t, "EmployeeKeys(after a deleted one)", fmt.Sprint(keys(all[4], 0)), fmt.Sprint(all[5:]))
 	})
 }

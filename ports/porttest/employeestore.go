@@ -236,7 +236,7 @@ func (f employeeFixture) hired(t *testing.T, tenantID, number string) (ports.Emp
 //   - The store numbers appended changes after the employee's highest Seq, in the order of Append; after a
 //     Remove, the next Seq is only promised to be above the remaining ones (reusing a removed one is fine).
 //   - Remove naming a change of another employee or tenant does not touch it; the store may ignore that ID
-//     or refuse the whole update.
+//     or refuse the whole update. Rewrite ignores such IDs, as its port comment says.
 //   - DeleteEmployee and EmployeeChanges of an unknown employee are ErrNotFound, like another tenant's.
 //
 // ListEmployees and EmployeesDue have their own cases in employeelist.go.
@@ -440,6 +440,46 @@ func TestEmployeeStore(t *testing.T, factory Factory) {
 		}
 		checkChanges(t, f.s, f.tenant, colleague.ID, colleagueHire)
 		checkChanges(t, f.s, f.otherTenant, stranger.ID, strangerHire)
+	})
+
+	t.Run("RewriteChanges", func(t *testing.T) {
+		t.Parallel()
+		f := newEmployeeFixture(t, factory)
+		colleague, colleagueHire := f.hired(t, f.tenant, "E0002")
+		stranger, strangerHire := f.hired(t, f.otherTenant, "E0001")
+		// Re-sealing: the record's Data and the hire's Patch and Trail change; what else the rewrite says
+		// about the hire (its dates, order, kind, author) is not the rewrite's to change.
+		resealed := f.hire
+		resealed.Patch, resealed.Trail = []byte(`{"my_number":"sealed:v2:AAEC",  "position":"課長"}`), []byte(`[{"field":"my_number","to":"********1234"}]`)
+		rewrite := resealed
+		rewrite.Seq, rewrite.EffectiveOn, rewrite.Kind, rewrite.RecordedAt, rewrite.RecordedBy = 7, "1999-01-01", "import", at(time.Hour), f.otherAccount
+		rewrite.TenantID, rewrite.EmployeeID = f.otherTenant, stranger.ID
+		others := []ports.EmployeeChangeRecord{colleagueHire, strangerHire, {ID: newID()}}
+		for i := range others {
+			others[i].Patch, others[i].Trail = []byte(`{"stolen":true}`), []byte(`[]`)
+		}
+		want := f.emp
+		want.Data, want.Version = []byte(`{"my_number":"sealed:v2:AAECAwQFBgcICQ=="}`), f.emp.Version+1
+		got, err := f.s.Employees.UpdateEmployee(t.Context(), f.tenant, f.emp.ID, seeing(t, f.emp, []ports.EmployeeChangeRecord{f.hire, f.scheduled},
+			func(r *ports.EmployeeRecord) { r.Data = want.Data },
+			ports.EmployeeUpdate{Rewrite: append([]ports.EmployeeChangeRecord{rewrite}, others...)}))
+		must(t, err, "UpdateEmployee(rewrite)")
+		checkEmployee(t, got, want)
+		checkChanges(t, f.s, f.tenant, f.emp.ID, resealed, f.scheduled)
+		checkChanges(t, f.s, f.tenant, colleague.ID, colleagueHire)
+		checkChanges(t, f.s, f.otherTenant, stranger.ID, strangerHire)
+
+		// Rewritten and removed in one update: removed. Rewriting in an update that fails changes nothing.
+		_, err = f.s.Employees.UpdateEmployee(t.Context(), f.tenant, f.emp.ID, func(*ports.EmployeeRecord, []ports.EmployeeChangeRecord) (ports.EmployeeUpdate, error) {
+			return ports.EmployeeUpdate{Rewrite: []ports.EmployeeChangeRecord{f.hire, f.scheduled}, Remove: []string{f.scheduled.ID}}, nil
+		})
+		must(t, err, "UpdateEmployee(rewrite and remove)")
+		checkChanges(t, f.s, f.tenant, f.emp.ID, f.hire)
+		_, err = f.s.Employees.UpdateEmployee(t.Context(), f.tenant, f.emp.ID, func(*ports.EmployeeRecord, []ports.EmployeeChangeRecord) (ports.EmployeeUpdate, error) {
+			return ports.EmployeeUpdate{Rewrite: []ports.EmployeeChangeRecord{resealed}}, errBoom
+		})
+		checkIs(t, "UpdateEmployee(fn fails)", err, errBoom)
+		checkChanges(t, f.s, f.tenant, f.emp.ID, f.hire)
 	})
 
 	t.Run("UpdateNumberConflict", func(t *testing.T) {
