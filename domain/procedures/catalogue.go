@@ -80,7 +80,9 @@ var snapshotFields = []string{
 	fStreet, fBuilding, fEmployeeNumber, fEmploymentType, fPosition, fHireDate, fSeparationDate,
 	fSeparationReason, fLossDate, fPayCash, fPayInKind, fStandardPay, fHasDependents, fDependentID,
 	fDependentChange, fDependentFamily, fDependentGiven, fDependentBirth, fDependentRelated, fYear,
-	fBonusAmount, fNewPayCash, fPreviousName,
+	fBonusAmount, fNewPayCash, fPreviousName, fEmployerPrefectureCode, fEmployerDistrictCode, fEmployerOfficeSymbol,
+	fEmployerOfficeNumber, fEmployerEIOfficeNumber, fEmployerName, fEmployerPostalCode, fEmployerAddress,
+	fEmployerOwnerName, fEmployerPhone,
 }
 
 var person = []string{fFamilyName, fGivenName, fFamilyKana, fGivenKana, fBirthDate, fGender}

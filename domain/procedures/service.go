@@ -28,6 +28,11 @@ type Deps struct {
 	// Filer files approved procedures electronically; nil records filings made on paper, and completion is
 	// then marked by hand.
 	Filer ports.ProcedureFiler
+	// Renderer renders the forms as PDF; nil makes no PDF (ErrUnavailable), and FilingAttachments then fails.
+	Renderer ports.DocumentRenderer
+	// Employers gives a tenant's employer block, under what a procedure's employer.* fields say; nil leaves
+	// the block to those fields.
+	Employers ports.FilingEmployers
 }
 
 // Service implements ports.Procedures.
@@ -41,7 +46,7 @@ var _ ports.Procedures = (*Service)(nil)
 func New(deps Deps) (*Service, error) {
 	if deps.Procedures == nil || deps.Outbox == nil || deps.Employees == nil || deps.Tx == nil ||
 		deps.Audit == nil || deps.Clock == nil {
-		return nil, errors.New("procedures: every dependency but Calendar and Filer is required")
+		return nil, errors.New("procedures: every dependency but Calendar, Filer, Renderer and Employers is required")
 	}
 	return &Service{Deps: deps}, nil
 }
