@@ -9,8 +9,10 @@ import (
 
 	"github.com/roumu/roumu/adapters/argon2id"
 	"github.com/roumu/roumu/adapters/auditfile"
+	"github.com/roumu/roumu/adapters/egov"
 	"github.com/roumu/roumu/adapters/keyring"
 	"github.com/roumu/roumu/adapters/memory"
+	"github.com/roumu/roumu/adapters/pdf"
 	"github.com/roumu/roumu/adapters/sqlstore"
 	"github.com/roumu/roumu/adapters/totp"
 	"github.com/roumu/roumu/adapters/webauthn"
@@ -48,8 +50,9 @@ type app struct {
 	closer    func() error
 	accounts  *accounts.Service
 	employees *employees.Service
-	// procedures is the procedures module (手続き). No electronic filer is wired yet: a filing is recorded as
-	// made on paper and completed by hand.
+	// procedures is the procedures module (手続き), also the procedures' documents (ports.ProcedureDocuments).
+	// It files electronically with the fake e-Gov (adapters/egov), whose filings end with the process: the
+	// real gateway needs a software key Roumu does not have (DOMAIN.md).
 	procedures *procedures.Service
 	// checkpoints keeps signed audit checkpoints outside the database; nil on the memory driver, whose chain
 	// ends with the process.
@@ -117,10 +120,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, errors.Join(err, a.Close())
 	}
 	a.procedures, err = procedures.New(procedures.Deps{Procedures: a.store, Outbox: a.store, Employees: a.employees,
-		Tx: a.store, Audit: auditLog, Clock: clock})
+		Tx: a.store, Audit: auditLog, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu"}})
 	if err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
+	a.procedures.Filer = procedures.GatewayFiler{Gateway: egov.New(clock), Attachments: a.procedures.FilingAttachments}
 	return a, nil
 }
 
