@@ -26,9 +26,19 @@
 //     (ports.Outbox.MarkConsumed), so a crash leaves it wholly handled or still pending and racing
 //     instances handle it once; the dedup key (type, employee change) is a second guard against a change
 //     reported twice. A change taken back (a cancelled scheduled separation) cancels what it created.
+//   - Documents (form.go, documents.go): the 健保・厚年 資格取得届 and 資格喪失届 and the 雇用保険資格取得届 are
+//     filled when asked for, from the snapshot, the fact date (era dates by efiling.FormDateOf) and the
+//     employer block, which the register does not know: a procedure's employer.* fields, over the tenant's
+//     defaults from Deps.Employers. The person's numbers are read then through ports.Employees as the caller
+//     (or FilingActor when filing): the insurance numbers by GetEmployee, My Number by RevealMyNumber, which
+//     the register audits with the procedure in the purpose; without My Number the basic pension number
+//     identifies the person. None of them is stored. ports.ProcedureDocuments gives the PDF (Deps.Renderer)
+//     and the 届書作成プログラム CSV (efiling; not for 雇用保険, filed with ハローワーク in another format).
 //   - Filing (filing.go, gateway.go): the file action calls ports.ProcedureFiler when one is wired
-//     (GatewayFiler over a ports.FilingGateway), else records a paper filing; PollFilings completes or
-//     returns electronic filings by the office's answer.
+//     (GatewayFiler over a ports.FilingGateway, with the PDF and the CSV as FilingAttachments), else
+//     records a paper filing; PollFilings completes or returns electronic filings by the office's answer.
+//     The 媒体通番 and the submission's reference count the procedure's filings (001, then 002 after a 補正),
+//     so a retried filing files once and a corrected one files anew.
 //
 // Not yet: employees created by a CSV import start no procedures (the register reports an import as one
 // employees.imported event, without the employees); the tenant cannot yet say that it belongs to a 健康保険

@@ -375,7 +375,7 @@ func TestFilingThroughEGov(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	gw := &recordingGateway{FilingGateway: egov.New(e.clock, egov.WithCorrections(func(s ports.Submission) string {
-		if s.FormType == ports.FormHealthPensionLoss {
+		if s.FormType == ports.FormHealthPensionLoss && strings.HasSuffix(s.Reference, "/001") {
 			return "喪失原因を確認してください"
 		}
 		return ""
@@ -441,9 +441,24 @@ func TestFilingThroughEGov(t *testing.T) {
 		}
 	}
 	poll(0)
+
+	// Corrected and filed again, the loss is a new submission with the next 媒体通番, which the office accepts.
+	if _, err := e.svc.UpdateProcedure(ctx, e.hr, loss.ID, ports.ProcedureEdit{Fields: map[string]string{"separation_reason": "契約期間満了"}}); err != nil {
+		t.Fatal(err)
+	}
+	again := e.fileApproved(t, loss.ID)
+	if again.ArrivalNumber == filed[loss.Type].ArrivalNumber || !bytes.HasPrefix(gw.subs[len(gw.subs)-1].Attachments[1].Data, []byte("21,01,\xdb\xb3\xd1,002,")) {
+		t.Errorf("filed again under %s (first %s)", again.ArrivalNumber, filed[loss.Type].ArrivalNumber)
+	}
+	e.clock.Advance(egov.DefaultCompleteAfter)
+	poll(1)
+	if got, _ := e.svc.GetProcedure(ctx, e.admin, loss.ID); got.Status != ports.ProcedureCompleted {
+		t.Errorf("the loss filed again is %s", got.Status)
+	}
+
 	// Filing revealed My Number as the filing actor, once per filing.
 	reveals := e.audits(t, "employee.my_number.reveal")
-	if len(reveals) != 4 || reveals[0].Event.ActorID != procedures.FilingActor { // 3 filings + 1 download
+	if len(reveals) != 5 || reveals[0].Event.ActorID != procedures.FilingActor { // 4 filings + 1 download
 		t.Errorf("reveals: %d, first by %s", len(reveals), reveals[0].Event.ActorID)
 	}
 }

@@ -55,7 +55,7 @@ func TestGatewayFiler(t *testing.T) {
 	e.act(t, e.admin, p.ID, ports.ActionApprove, "")
 	filed := e.act(t, e.hr, p.ID, ports.ActionFile, "")
 	sub := gw.submissions[filed.ArrivalNumber]
-	if sub.Reference != p.ID || sub.TenantID != "t1" || sub.FormType != ports.ProcedureHealthPensionAcquisition || string(sub.Attachments[0].Data) != "山田" {
+	if sub.Reference != p.ID+"/001" || sub.TenantID != "t1" || sub.FormType != ports.ProcedureHealthPensionAcquisition || string(sub.Attachments[0].Data) != "山田" {
 		t.Fatalf("submission %+v", sub)
 	}
 	for _, c := range []struct {
