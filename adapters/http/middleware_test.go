@@ -303,6 +303,8 @@ func TestRoutes(t *testing.T) {
 		"GET /api/v1/procedures", "POST /api/v1/procedures", "GET /api/v1/procedures/dashboard",
 		"GET /api/v1/procedures/types", "POST /api/v1/procedures/annual-reports", "GET /api/v1/procedures/:id",
 		"PATCH /api/v1/procedures/:id", "POST /api/v1/procedures/:id/:action",
+		"GET /api/v1/procedures/:id/document.pdf", "GET /api/v1/procedures/:id/efiling.csv",
+		"GET /procedures/:id/document.pdf", "GET /procedures/:id/efiling.csv",
 		"GET /procedures", "GET /procedures/new", "POST /procedures/new", "GET /procedures/:id",
 		"POST /procedures/:id/edit", "POST /procedures/:id/act",
 		// the tenant's IP allow-list

@@ -60,6 +60,8 @@ type Deps struct {
 	Employees ports.Employees
 	// Procedures is the procedures module (手続き).
 	Procedures ports.Procedures
+	// Documents produces procedures' forms (PDF, e-filing CSV); without it their downloads answer 503.
+	Documents ports.ProcedureDocuments
 	// Ready answers /readyz; nil means always ready.
 	Ready ports.Pinger
 	// Logger receives the access log and server-side error details; nil discards them.
@@ -73,6 +75,7 @@ type Server struct {
 	mfa        ports.MFA
 	employees  ports.Employees
 	procedures ports.Procedures
+	documents  ports.ProcedureDocuments
 	ready      ports.Pinger
 	log        *slog.Logger
 	e          *echo.Echo
@@ -141,6 +144,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		mfa:        deps.MFA,
 		employees:  deps.Employees,
 		procedures: deps.Procedures,
+		documents:  deps.Documents,
 		ready:      deps.Ready,
 		log:        logger,
 		metrics:    newMetrics(cfg.Version),
@@ -231,6 +235,7 @@ func (s *Server) routes() {
 	api.POST("/accounts/:id/disable", s.apiDisableAccount, admin, validID)
 	s.employeeRoutes(api)
 	s.procedureRoutes(api)
+	s.procedureDocumentRoutes(api)
 
 	// Browser pages: cookie session, CSRF on every form. The WebAuthn endpoints the page script calls answer
 	// JSON, errors included (see wantsJSON), and take the token in the X-CSRF-Token header.

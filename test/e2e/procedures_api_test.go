@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"net/http"
 	"slices"
 	"strings"
@@ -68,8 +69,11 @@ func TestProcedureHireToCompletion(t *testing.T) {
 		t.Fatalf("a second run of the consumer handled %d events", n)
 	}
 
-	// Prepared: the pay corrected under If-Match, then submitted.
-	res := a.send(http.MethodPatch, "/api/v1/procedures/"+hp.ID, strings.NewReader(`{"fields":{"monthly_pay.cash":"320000"}}`),
+	// Prepared: the pay corrected and the employer's block (事業所) filled in under If-Match, then submitted.
+	res := a.send(http.MethodPatch, "/api/v1/procedures/"+hp.ID, strings.NewReader(`{"fields":{"monthly_pay.cash":"320000",`+
+		`"employer.prefecture_code":"21","employer.district_code":"01","employer.office_symbol":"ﾛｳﾑ",`+
+		`"employer.office_number":"12345","employer.name":"株式会社アクメ","employer.postal_code":"100-8916",`+
+		`"employer.address":"東京都千代田区霞が関1-2-2","employer.owner_name":"労務　太郎","employer.phone":"03-1234-5678"}}`),
 		http.Header{"Authorization": {"Bearer " + preparer}, "Content-Type": {"application/json"}, "If-Match": {`"1"`}})
 	var edited procedure
 	wantJSON(t, res, http.StatusOK, &edited)
@@ -97,6 +101,21 @@ func TestProcedureHireToCompletion(t *testing.T) {
 	if approved.Status != ports.ProcedureApproved || approved.ApprovedBy != adminID || approved.PreparedBy != sato.ID {
 		t.Fatalf("approved: %+v", approved)
 	}
+	// The documents: the filled form as PDF and the 届書作成プログラム CSV (Shift_JIS, CRLF), to admin and hr
+	// only; the 雇用保険 form has no e-filing CSV.
+	bearer := func(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
+	pdfRes := a.send(http.MethodGet, "/api/v1/procedures/"+hp.ID+"/document.pdf", nil, bearer(preparer))
+	if pdfRes.status != http.StatusOK || pdfRes.header.Get("Content-Type") != "application/pdf" ||
+		!bytes.HasPrefix(pdfRes.body, []byte("%PDF-")) || !strings.Contains(pdfRes.header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("document.pdf: %d %s %.20q", pdfRes.status, pdfRes.header, pdfRes.body)
+	}
+	csvRes := a.send(http.MethodGet, "/api/v1/procedures/"+hp.ID+"/efiling.csv", nil, bearer(admin))
+	if csvRes.status != http.StatusOK || !bytes.Contains(csvRes.body, []byte("\r\n")) || bytes.Contains(bytes.ReplaceAll(csvRes.body, []byte("\r\n"), nil), []byte("\n")) ||
+		!strings.Contains(csvRes.header.Get("Content-Disposition"), "SHFD0006.CSV") {
+		t.Fatalf("efiling.csv: %d %s %q", csvRes.status, csvRes.header, csvRes.body)
+	}
+	wantProblem(t, a.send(http.MethodGet, "/api/v1/procedures/"+ei.ID+"/efiling.csv", nil, bearer(admin)), http.StatusNotFound, "efiling_data_not_available")
+
 	// Filed electronically through the fake e-Gov, which answers 到達 with an arrival number, then 審査中,
 	// then 手続終了 a day later; the polling job completes the procedure then, not before.
 	filed := a.act(preparer, hp.ID, ports.ActionFile, "電子申請")
@@ -143,6 +162,8 @@ func TestProcedureHireToCompletion(t *testing.T) {
 		"procedure.approve:denied:" + sato.ID,
 		"procedure.approve:denied:" + suzuki.ID,
 		"procedure.approve:success:" + adminID,
+		"procedure.document:success:" + sato.ID,
+		"procedure.document:success:" + adminID,
 		"procedure.file:success:" + sato.ID,
 		"procedure.complete:success:system:filing",
 	}
@@ -311,6 +332,9 @@ func TestProcedureTenantIsolation(t *testing.T) {
 	path := "/api/v1/procedures/" + p.ID
 
 	wantProblem(t, a.api("GET", path, beta, ""), http.StatusNotFound, "not_found")
+	for _, doc := range []string{"/document.pdf", "/efiling.csv"} {
+		wantProblem(t, a.api("GET", path+doc, beta, ""), http.StatusNotFound, "not_found")
+	}
 	res := a.send(http.MethodPatch, path, strings.NewReader(`{"fields":{"position":"x"}}`),
 		http.Header{"Authorization": {"Bearer " + beta}, "Content-Type": {"application/json"}, "If-Match": {`"1"`}})
 	wantProblem(t, res, http.StatusNotFound, "not_found")

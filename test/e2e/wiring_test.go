@@ -33,6 +33,7 @@ func newServerWith(t testing.TB, env *testenv.Env, cfg web.Config) *web.Server {
 		MFA:        env.Accounts,
 		Employees:  env.Employees,
 		Procedures: env.Procedures,
+		Documents:  env.Procedures,
 		Ready:      env.Store,
 		Logger:     slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/roumu/roumu/adapters/egov"
 	"github.com/roumu/roumu/adapters/keyring"
 	"github.com/roumu/roumu/adapters/memory"
+	"github.com/roumu/roumu/adapters/pdf"
 	"github.com/roumu/roumu/adapters/totp"
 	"github.com/roumu/roumu/adapters/webauthn"
 	"github.com/roumu/roumu/domain/accounts"
@@ -91,22 +91,13 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	gateway := egov.New(clock)
 	procs, err := procedures.New(procedures.Deps{Procedures: store, Outbox: store, Employees: register, Tx: store,
-		Audit: log, Clock: clock, Filer: procedures.GatewayFiler{Gateway: gateway, Attachments: snapshotFile}})
+		Audit: log, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu test"}})
 	if err != nil {
 		t.Fatalf("wiring procedures: %v", err)
 	}
+	procs.Filer = procedures.GatewayFiler{Gateway: gateway, Attachments: procs.FilingAttachments}
 	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register,
 		Procedures: procs, Gateway: gateway}
-}
-
-// snapshotFile stands in for the filing documents, which no code yet makes from a procedure (the employer's
-// block has no source): the submission carries the procedure's snapshot as one JSON file.
-func snapshotFile(_ context.Context, _ string, p ports.Procedure) ([]ports.FilingAttachment, error) {
-	data, err := json.Marshal(p.Fields)
-	if err != nil {
-		return nil, err
-	}
-	return []ports.FilingAttachment{{Name: "procedure.json", ContentType: "application/json", Data: data}}, nil
 }
 
 // Password is a policy-compliant password used throughout the tests.
