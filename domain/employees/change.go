@@ -143,12 +143,15 @@ func trailEntry(f Field, name, from, to string) trailItem {
 }
 
 // sealPatch seals the sensitive values of a plain patch in place.
-func (z sealer) sealPatch(ctx context.Context, p patch) error {
-	if err := z.transformValues(ctx, p.values, employeeFields, "", z.seal); err != nil {
+func (z sealer) sealPatch(ctx context.Context, p patch) error { return z.transformPatch(ctx, p, z.seal) }
+
+// transformPatch applies fn to every sensitive value of a patch in place.
+func (z sealer) transformPatch(ctx context.Context, p patch, fn func(context.Context, string, string) (string, error)) error {
+	if err := z.transformValues(ctx, p.values, employeeFields, "", fn); err != nil {
 		return err
 	}
 	for id, vals := range p.deps {
-		if err := z.transformValues(ctx, vals, dependentFields, fDependentPrefix+id+".", z.seal); err != nil {
+		if err := z.transformValues(ctx, vals, dependentFields, fDependentPrefix+id+".", fn); err != nil {
 			return err
 		}
 	}
