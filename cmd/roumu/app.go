@@ -50,6 +50,7 @@ type app struct {
 	closer    func() error
 	accounts  *accounts.Service
 	employees *employees.Service
+	keys      *keyring.Keyring
 	// procedures is the procedures module (手続き), also the procedures' documents (ports.ProcedureDocuments).
 	// It files electronically with the fake e-Gov (adapters/egov), whose filings end with the process: the
 	// real gateway needs a software key Roumu does not have (DOMAIN.md).
@@ -97,6 +98,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, errors.Join(err, a.Close())
 	}
 	keys, err := keyring.Open(cfg.Security.KeyringFile)
+	a.keys = keys
 	if err != nil {
 		return nil, errors.Join(err, a.Close())
 	}

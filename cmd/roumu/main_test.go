@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roumu/roumu/config"
 )
 
 // run executes the roumu command line in-process with stdin and returns its output.
@@ -156,5 +160,26 @@ func TestCommandErrors(t *testing.T) {
 	}
 	if _, err := run(t, ctx, "Kx7#mq2!zpW9\n", "operator", "create", "--login", "ops1", "--name", "運用 一郎", "--password-stdin"); err != nil {
 		t.Fatalf("operator create: %v", err)
+	}
+}
+
+// TestKeysRotateAndReseal: a rotation adds a key; reseal walks the demo register and says how many it re-sealed.
+func TestKeysRotateAndReseal(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ctx := context.Background()
+	a, err := openApp(ctx, config.Default(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.seedDemo(ctx, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	out, err := run(t, ctx, "", "keys", "rotate")
+	if err != nil || !strings.Contains(out, "key 2 added") {
+		t.Fatalf("keys rotate: %q %v", out, err)
+	}
+	if out, err := run(t, ctx, "", "keys", "reseal"); err != nil || !strings.Contains(out, fmt.Sprintf("done: %d employees re-sealed under key 2", len(demoPeople))) {
+		t.Fatalf("keys reseal: %q %v", out, err)
 	}
 }
