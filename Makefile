@@ -34,7 +34,7 @@ $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Every `func FuzzXxx` in a _test.go file is found and run for FUZZTIME, one at a time (go test -fuzz
 # takes one target in one package). A seed corpus alone already runs in `unit`; this explores beyond it.
