@@ -19,7 +19,7 @@ import (
 
 // Store is the in-memory implementation of ports.TenantStore, AccountStore, ThrottleStore, SessionStore,
 // MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, ProcedureStore, NoticeStore,
-// OperationRequestStore, Transactor and Pinger. Its zero value is not usable; call New.
+// OperationRequestStore, WebhookStore, Transactor and Pinger. Its zero value is not usable; call New.
 type Store struct {
 	mu sync.Mutex
 	st state
@@ -44,6 +44,8 @@ var (
 
 	_ ports.NoticeStore           = (*Store)(nil)
 	_ ports.OperationRequestStore = (*Store)(nil)
+
+	_ ports.WebhookStore = (*Store)(nil)
 )
 
 // state is everything the store holds. Values in its maps are never modified in place (an update stores a
@@ -81,6 +83,11 @@ type state struct {
 	// The operators' records, of no tenant (notices.go, operations.go).
 	notices    map[string]ports.NoticeRecord     // by ID
 	operations map[string]ports.OperationRequest // by ID
+
+	// Webhooks (webhooks.go).
+	webhookSubs   map[string]ports.WebhookSubscriptionRecord // by ID
+	deliveries    map[string]ports.WebhookDeliveryRecord     // by ID
+	deliveryPairs map[deliveryPair]string                    // (subscription ID, event ID) → delivery ID
 }
 
 type loginKey struct{ tenantID, loginKey string }
@@ -118,6 +125,10 @@ func New() *Store {
 
 		notices:    map[string]ports.NoticeRecord{},
 		operations: map[string]ports.OperationRequest{},
+
+		webhookSubs:   map[string]ports.WebhookSubscriptionRecord{},
+		deliveries:    map[string]ports.WebhookDeliveryRecord{},
+		deliveryPairs: map[deliveryPair]string{},
 	}}
 }
 
@@ -155,6 +166,10 @@ func (st *state) snapshot() state {
 
 		notices:    maps.Clone(st.notices),
 		operations: maps.Clone(st.operations),
+
+		webhookSubs:   maps.Clone(st.webhookSubs),
+		deliveries:    maps.Clone(st.deliveries),
+		deliveryPairs: maps.Clone(st.deliveryPairs),
 	}
 }
 

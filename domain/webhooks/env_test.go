@@ -46,7 +46,6 @@ type env struct {
 	svc    *webhooks.Service
 	clock  *kernel.FakeClock
 	mem    *memory.Store
-	store  *fakeWebhooks
 	sender *fakeSender
 	admin  ports.Principal // admin of t1
 	hr     ports.Principal // hr of t1
@@ -58,7 +57,7 @@ func member(tenant string, roles ...string) ports.Principal {
 		Login: "user", Stage: ports.StageFull, Roles: roles, Source: ports.Source{IP: "192.0.2.1", UserAgent: "test"}}
 }
 
-// newEnv wires the module with the memory outbox and audit log, the in-test store, a fake sender and a
+// newEnv wires the module with the memory store (webhooks, outbox and audit log), a fake sender and a
 // fixed jitter draw of 0.5; change deps before the service is built with adjust.
 func newEnv(t testing.TB, adjust ...func(*webhooks.Deps)) *env {
 	t.Helper()
@@ -68,9 +67,9 @@ func newEnv(t testing.TB, adjust ...func(*webhooks.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{clock: clock, mem: mem, store: newFakeWebhooks(), sender: &fakeSender{},
+	e := &env{clock: clock, mem: mem, sender: &fakeSender{},
 		admin: member("t1", ports.RoleAdmin), hr: member("t1", ports.RoleHR), other: member("t2", ports.RoleAdmin)}
-	deps := webhooks.Deps{Store: e.store, Outbox: mem, Sender: e.sender, Tx: mem, Cipher: keys,
+	deps := webhooks.Deps{Store: mem, Outbox: mem, Sender: e.sender, Tx: mem, Cipher: keys,
 		Audit: audit.New(mem, clock), Clock: clock, Rand: func() float64 { return 0.5 }}
 	for _, fn := range adjust {
 		fn(&deps)

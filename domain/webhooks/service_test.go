@@ -30,7 +30,7 @@ func TestCreateSubscriptionShowsTheSecretOnceAndAuditsWithoutIt(t *testing.T) {
 	if err != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", sub) {
 		t.Errorf("GetSubscription = %+v, %v", got, err)
 	}
-	stored, _ := e.store.SubscriptionByID(t.Context(), "t1", sub.ID)
+	stored, _ := e.mem.SubscriptionByID(t.Context(), "t1", sub.ID)
 	if strings.Contains(string(stored.SealedSecret), secret) || len(stored.SealedSecret) == 0 {
 		t.Error("the secret is not sealed in the store")
 	}
@@ -622,7 +622,7 @@ func TestACrashedSendersLeaseRunsOutAndTheDeliveryGoesAgain(t *testing.T) {
 	e.emit(t, "t1", "employee.hired", `{}`)
 	e.consume(t)
 	// Another instance claims the delivery and dies before sending it.
-	claimed, err := e.store.ClaimDueDeliveries(t.Context(), ports.WebhookClaim{Now: start, Limit: 10, LeaseID: "crashed",
+	claimed, err := e.mem.ClaimDueDeliveries(t.Context(), ports.WebhookClaim{Now: start, Limit: 10, LeaseID: "crashed",
 		LeaseUntil: start.Add(2 * time.Minute)})
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim = %v, %v", claimed, err)

@@ -61,6 +61,8 @@ func open(t *testing.T, factory Factory, need ...string) Stores {
 			missing = s.Notices == nil
 		case "OperationRequests":
 			missing = s.OperationRequests == nil
+		case "Webhooks":
+			missing = s.Webhooks == nil
 		default:
 			t.Fatalf("porttest: unknown store %q", n)
 		}
