@@ -65,7 +65,11 @@ type Security struct {
 	// adapters/auditfile); not used with the memory driver, whose chain ends with the process.
 	AuditCheckpointFile string
 	AuditSigningKeyFile string
-	Argon2              Argon2
+	// BackupKeyFile holds the key that encrypts `roumu backup` files (see adapters/backupfile). It is not
+	// the data keyring: sealed values stay sealed under the keyring inside a backup, so restoring one needs
+	// both files, each kept apart from the backups.
+	BackupKeyFile string
+	Argon2        Argon2
 	// MaxConcurrentHashes bounds the password hashes computed at once, so that a flood of logins queues
 	// instead of allocating Argon2's memory without limit.
 	MaxConcurrentHashes int

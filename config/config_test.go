@@ -60,6 +60,7 @@ func TestNoConfigurationRunsOnSQLiteInVar(t *testing.T) {
 			KeyringFile:         "./var/keyring.json",
 			AuditCheckpointFile: "./var/audit-checkpoints.jsonl",
 			AuditSigningKeyFile: "./var/audit-signing.key",
+			BackupKeyFile:       "./var/backup.key",
 			Argon2:              Argon2{MemoryKiB: DefaultArgon2MemoryKiB, Time: DefaultArgon2Time, Threads: DefaultArgon2Threads},
 			MaxConcurrentHashes: min(2*runtime.NumCPU(), 16),
 		},
@@ -121,7 +122,7 @@ log:
 		t.Errorf("database = %+v", c.Database)
 	}
 	if c.Security != (Security{KeyringFile: "/etc/roumu/keyring.json", AuditCheckpointFile: "./var/audit-checkpoints.jsonl",
-		AuditSigningKeyFile: "./var/audit-signing.key", Argon2: Argon2{47104, 1, 2}, MaxConcurrentHashes: 3}) {
+		AuditSigningKeyFile: "./var/audit-signing.key", BackupKeyFile: "./var/backup.key", Argon2: Argon2{47104, 1, 2}, MaxConcurrentHashes: 3}) {
 		t.Errorf("security = %+v", c.Security)
 	}
 	if c.Session != (Session{15 * time.Minute, 8 * time.Hour}) {
@@ -326,6 +327,9 @@ func TestValidation(t *testing.T) {
 		{"max hashes", map[string]string{"ROUMU_SECURITY_MAX_CONCURRENT_HASHES": "0"}, "security.max_concurrent_hashes"},
 		{"keyring empty", map[string]string{"ROUMU_SECURITY_KEYRING_FILE": " "}, "security.keyring_file"},
 		{"checkpoint file empty", map[string]string{"ROUMU_SECURITY_AUDIT_CHECKPOINT_FILE": " "}, "security.audit_checkpoint_file"},
+		{"backup key empty", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": " "}, "security.backup_key_file"},
+		{"backup key is the keyring", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": "var/keyring.json"}, "security.backup_key_file"},
+		{"backup key is the signing key", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": "./var/audit-signing.key"}, "security.backup_key_file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

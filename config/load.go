@@ -75,6 +75,7 @@ var specs = []spec{
 	{"security.keyring_file", "./var/keyring.json"},
 	{"security.audit_checkpoint_file", "./var/audit-checkpoints.jsonl"},
 	{"security.audit_signing_key_file", "./var/audit-signing.key"},
+	{"security.backup_key_file", "./var/backup.key"},
 	{"security.argon2.memory_kib", DefaultArgon2MemoryKiB},
 	{"security.argon2.time", DefaultArgon2Time},
 	{"security.argon2.threads", DefaultArgon2Threads},
@@ -466,6 +467,7 @@ func decode(v *viper.Viper) (Config, []Problem) {
 	c.Security.KeyringFile = d.str("security.keyring_file")
 	c.Security.AuditCheckpointFile = d.str("security.audit_checkpoint_file")
 	c.Security.AuditSigningKeyFile = d.str("security.audit_signing_key_file")
+	c.Security.BackupKeyFile = d.str("security.backup_key_file")
 	c.Security.Argon2.MemoryKiB = uint32(d.int("security.argon2.memory_kib", MinArgon2MemoryKiB, MaxArgon2MemoryKiB))
 	c.Security.Argon2.Time = uint32(d.int("security.argon2.time", 1, maxArgon2Time))
 	c.Security.Argon2.Threads = uint8(d.int("security.argon2.threads", 1, 255))
@@ -527,9 +529,18 @@ func validate(c Config) []Problem {
 
 	for _, f := range [][2]string{{"security.keyring_file", c.Security.KeyringFile},
 		{"security.audit_checkpoint_file", c.Security.AuditCheckpointFile},
-		{"security.audit_signing_key_file", c.Security.AuditSigningKeyFile}} {
+		{"security.audit_signing_key_file", c.Security.AuditSigningKeyFile},
+		{"security.backup_key_file", c.Security.BackupKeyFile}} {
 		if f[1] == "" {
 			add(f[0], "must be set")
+		}
+	}
+	// The backup key is a file of its own: sharing one with another key would overwrite it, or tie the
+	// backups' fate to a key that is kept (and lost, or stolen) elsewhere.
+	for _, f := range [][2]string{{"security.keyring_file", c.Security.KeyringFile},
+		{"security.audit_signing_key_file", c.Security.AuditSigningKeyFile}} {
+		if b := c.Security.BackupKeyFile; b != "" && filepath.Clean(b) == filepath.Clean(f[1]) {
+			add("security.backup_key_file", "must not be the same file as %s", f[0])
 		}
 	}
 
