@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	web "github.com/roumu/roumu/adapters/http"
+	"github.com/roumu/roumu/ports"
 )
 
 func TestSecurityHeaders(t *testing.T) {
@@ -315,5 +316,51 @@ func TestRoutes(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("routes\n got %v\nwant %v", got, want)
+	}
+}
+
+// statsFunc is a ports.StatsReader from a function.
+type statsFunc func(context.Context, time.Time) (ports.OperationalStats, error)
+
+func (f statsFunc) OperationalStats(ctx context.Context, now time.Time) (ports.OperationalStats, error) {
+	return f(ctx, now)
+}
+
+// TestMetricsOfLoginsAndTheStore: login outcomes are counted apart (a lockout shows as "locked"), and each
+// scrape samples the store's outbox lag, webhook deliveries and connection pool.
+func TestMetricsOfLoginsAndTheStore(t *testing.T) {
+	h := newHarness(t, web.Config{}, func(d *web.Deps) {
+		d.Stats = statsFunc(func(context.Context, time.Time) (ports.OperationalStats, error) {
+			return ports.OperationalStats{OutboxPending: map[string]int{"procedures": 3},
+				OutboxOldest: map[string]time.Duration{"procedures": 90 * time.Second}, WebhookDeliveriesFailing: 2,
+				WebhookSubscriptionsPaused: 1, DBOpenConnections: 4, DBInUse: 1, DBWaitCount: 7}, nil
+		})
+	})
+	for _, login := range []string{"hanako", "hanako", "locked"} {
+		h.api("POST", "/api/v1/auth/login", "", `{"tenant":"acme","login":"`+login+`","password":"wrong-password-1A"}`)
+	}
+	body := h.do(request{method: "GET", path: "/metrics"}).Body.String()
+	for _, want := range []string{
+		`roumu_login_attempts_total{outcome="invalid_credentials",route="/api/v1/auth/login"} 2`,
+		`roumu_login_attempts_total{outcome="locked",route="/api/v1/auth/login"} 1`,
+		`roumu_store_stats_up 1`,
+		`roumu_outbox_pending_events{consumer="procedures"} 3`,
+		`roumu_outbox_oldest_pending_seconds{consumer="procedures"} 90`,
+		`roumu_webhook_deliveries_failing 2`,
+		`roumu_webhook_subscriptions_paused 1`,
+		`roumu_db_connections_open 4`,
+		`roumu_db_connection_waits_total 7`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	failing := newHarness(t, web.Config{}, func(d *web.Deps) {
+		d.Stats = statsFunc(func(context.Context, time.Time) (ports.OperationalStats, error) {
+			return ports.OperationalStats{}, errors.New("database down")
+		})
+	})
+	if body := failing.do(request{method: "GET", path: "/metrics"}).Body.String(); !strings.Contains(body, "roumu_store_stats_up 0") {
+		t.Error("a failing stats query does not show as roumu_store_stats_up 0")
 	}
 }

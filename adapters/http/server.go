@@ -62,6 +62,8 @@ type Deps struct {
 	Procedures ports.Procedures
 	// Documents produces procedures' forms (PDF, e-filing CSV); without it their downloads answer 503.
 	Documents ports.ProcedureDocuments
+	// Stats gives the store's operational levels to /metrics (outbox lag, webhooks, the pool); optional.
+	Stats ports.StatsReader
 	// Ready answers /readyz; nil means always ready.
 	Ready ports.Pinger
 	// Logger receives the access log and server-side error details; nil discards them.
@@ -147,7 +149,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		documents:  deps.Documents,
 		ready:      deps.Ready,
 		log:        logger,
-		metrics:    newMetrics(cfg.Version),
+		metrics:    newMetrics(cfg.Version, deps.Stats),
 		pages:      pg,
 		https:      pub.Scheme == "https" || cfg.TLSCertFile != "",
 		bodyLimit:  cfg.BodyLimit,

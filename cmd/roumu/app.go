@@ -38,6 +38,7 @@ type stores interface {
 	ports.Outbox
 	ports.JobStore
 	ports.ProcedureStore
+	ports.StatsReader
 	ports.Transactor
 	ports.Pinger
 }

@@ -9,7 +9,7 @@
 //		porttest.RunAll(t, func(t *testing.T) porttest.Stores {
 //			s := memory.New()
 //			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
-//				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Notices: s, OperationRequests: s, Webhooks: s}
+//				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s}
 //		})
 //	}
 //
@@ -47,6 +47,8 @@ type Stores struct {
 	Notices           ports.NoticeStore
 	OperationRequests ports.OperationRequestStore
 	Webhooks          ports.WebhookStore
+
+	Stats ports.StatsReader
 }
 
 // Factory returns fresh, empty stores for one test; it registers any cleanup with t.Cleanup. It is called
@@ -76,6 +78,7 @@ func RunAll(t *testing.T, factory Factory) {
 		{"NoticeStore", TestNoticeStore},
 		{"OperationRequestStore", TestOperationRequestStore},
 		{"WebhookStore", TestWebhookStore},
+		{"StatsReader", TestStatsReader},
 	}
 	for _, s := range suites {
 		t.Run("contract="+s.name, func(t *testing.T) { s.run(t, factory) })

@@ -34,6 +34,7 @@ func newServerWith(t testing.TB, env *testenv.Env, cfg web.Config) *web.Server {
 		Employees:  env.Employees,
 		Procedures: env.Procedures,
 		Documents:  env.Procedures,
+		Stats:      env.Store,
 		Ready:      env.Store,
 		Logger:     slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
