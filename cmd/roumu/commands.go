@@ -39,7 +39,7 @@ func newRootCommand(stdin io.Reader, stdout io.Writer) *cobra.Command {
 	root.PersistentFlags().String("config", "", "configuration file (YAML); default ./roumu.yaml when present")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
-	root.AddCommand(serveCommand(), migrateCommand(), operatorCommand(), tenantCommand(), auditCommand(), keysCommand(), versionCommand())
+	root.AddCommand(serveCommand(), migrateCommand(), operatorCommand(), tenantCommand(), auditCommand(), keysCommand(), backupCommand(), restoreCommand(), versionCommand())
 	return root
 }
 

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/roumu/roumu/adapters/backupfile"
+	"github.com/roumu/roumu/adapters/sqlstore"
+	"github.com/roumu/roumu/config"
+	"github.com/roumu/roumu/domain/audit"
+	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/ports"
+)
+
+// The backup and restore commands are the operators' path on the server itself, with the configuration
+// and the key files at hand: the bootstrap of a new installation (moving a customer from SQLite to
+// Postgres) and the disaster path when the service is down. They are not under the two-person rule, which
+// governs the restores operators request through the console (OpRestore), because whoever runs them
+// already holds the database and its keys.
+
+func backupCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "backup --out FILE",
+		Short: "write a consistent, encrypted and authenticated backup of all data to FILE",
+		Long: `Writes every table of the database, read in one consistent snapshot, compressed and encrypted to the
+backup key (security.backup_key_file, created 0600 on first use). The service may keep running.
+
+Sealed values (My Number, bank accounts …) stay sealed under the data keyring: a restore needs the keyring
+file (security.keyring_file) as well as the backup key. Keep both keys apart from the backups.`,
+		Args: cobra.NoArgs,
+		RunE: runBackup,
+	}
+	cmd.Flags().String("out", "", "the backup file to create (it must not exist)")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func restoreCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "restore --in FILE [--force]",
+		Short: "restore a backup into an empty database (SQLite or Postgres, whichever took it)",
+		Long: `Migrates the configured database, checks that the whole backup file is authentic and matches the
+schema before writing anything, then writes all of it in one transaction; on any error nothing is written.
+The database must be empty unless --force, which replaces all of its data. Stop the service first.
+
+The backup key (security.backup_key_file) must be the one that wrote the file, and the data keyring
+(security.keyring_file) the one the backed-up service used, or sealed values cannot be read.`,
+		Args: cobra.NoArgs,
+		RunE: runRestore,
+	}
+	cmd.Flags().String("in", "", "the backup file to restore")
+	cmd.Flags().Bool("force", false, "replace the data of a database that is not empty")
+	_ = cmd.MarkFlagRequired("in")
+	return cmd
+}
+
+func runBackup(cmd *cobra.Command, _ []string) error {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	out, _ := cmd.Flags().GetString("out")
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s exists: a backup never overwrites a file", out)
+	}
+	sealer, err := backupfile.LoadOrCreate(cfg.Security.BackupKeyFile)
+	if err != nil {
+		return err
+	}
+	store, err := openBackupStore(cmd, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	start := time.Now()
+	// The file is written beside its final name and renamed when complete, so that a backup cut short (a
+	// full disk, a killed process) never lies under the name of a good one.
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.partial")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename there is nothing left to remove
+	m, err := writeBackup(cmd, store, sealer, tmp)
+	if err := errors.Join(err, tmp.Sync(), tmp.Close()); err != nil {
+		return fmt.Errorf("backup failed: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "backup written to %s in %s: %d tables, %d rows, schema version %d (%s); sealed to %s\n",
+		out, time.Since(start).Round(time.Millisecond), len(m.Tables), m.Rows(), m.SchemaVersion, m.Dialect, sealer.Recipient())
+	return err
+}
+
+func writeBackup(cmd *cobra.Command, store *sqlstore.Store, sealer ports.BackupSealer, w io.Writer) (ports.BackupManifest, error) {
+	sealed, err := sealer.Seal(w)
+	if err != nil {
+		return ports.BackupManifest{}, err
+	}
+	m, err := store.Snapshot(cmd.Context(), sealed)
+	if err != nil {
+		return m, err
+	}
+	return m, sealed.Close()
+}
+
+func runRestore(cmd *cobra.Command, _ []string) error {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	in, _ := cmd.Flags().GetString("in")
+	force, _ := cmd.Flags().GetBool("force")
+	sealer, err := backupfile.Load(cfg.Security.BackupKeyFile)
+	if err != nil {
+		return err
+	}
+	store, err := openBackupStore(cmd, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	start := time.Now()
+	out := cmd.OutOrStdout()
+	// Two passes over the file: the first reads all of it, which authenticates every chunk, and checks every
+	// row against this database without writing; only then does the second write. A file changed between
+	// the passes fails its authentication in the second, whose transaction then rolls back.
+	opts := ports.RestoreOptions{Force: force, VerifyOnly: true}
+	if _, err := readBackup(cmd, store, sealer, in, opts); err != nil {
+		return fmt.Errorf("restore refused, nothing written: %w", err)
+	}
+	fmt.Fprintf(out, "backup verified in %s; restoring\n", time.Since(start).Round(time.Millisecond))
+	opts.VerifyOnly = false
+	m, err := readBackup(cmd, store, sealer, in, opts)
+	if err != nil {
+		return fmt.Errorf("restore failed, nothing written: %w", err)
+	}
+	// The chain goes on from the restored head: the restore itself is its next entry.
+	if err := audit.New(store, kernel.SystemClock{}).Record(cmd.Context(), ports.AuditEvent{
+		ActorKind: "system", Action: "backup.restore", Outcome: ports.OutcomeSuccess,
+		Detail: map[string]string{"backup_created_at": m.CreatedAt.Format(time.RFC3339), "backup_dialect": m.Dialect,
+			"schema_version": fmt.Sprint(m.SchemaVersion), "rows": fmt.Sprint(m.Rows()), "forced": fmt.Sprint(force)},
+	}); err != nil {
+		return fmt.Errorf("restored, but recording the restore in the audit log failed: %w", err)
+	}
+	_, err = fmt.Fprintf(out, "restored %d tables, %d rows (taken %s on %s, schema version %d) in %s\n",
+		len(m.Tables), m.Rows(), m.CreatedAt.Format(time.RFC3339), m.Dialect, m.SchemaVersion, time.Since(start).Round(time.Millisecond))
+	if _, statErr := os.Stat(cfg.Security.KeyringFile); statErr != nil {
+		fmt.Fprintf(out, "warning: the data keyring %s is missing: sealed values cannot be read until the keyring of the backed-up service is put there\n",
+			cfg.Security.KeyringFile)
+	}
+	return err
+}
+
+func readBackup(cmd *cobra.Command, store *sqlstore.Store, sealer ports.BackupSealer, path string, opts ports.RestoreOptions) (ports.BackupManifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ports.BackupManifest{}, err
+	}
+	defer f.Close()
+	plain, err := sealer.Open(f)
+	if err != nil {
+		return ports.BackupManifest{}, err
+	}
+	return store.Restore(cmd.Context(), plain, opts)
+}
+
+// openBackupStore opens the configured SQL database; a restore also migrates it, so that an empty database
+// gets the schema the backup is checked against. A backup leaves the schema as it is.
+func openBackupStore(cmd *cobra.Command, cfg config.Config, migrate bool) (*sqlstore.Store, error) {
+	if cfg.Database.Driver == config.DriverMemory {
+		return nil, errors.New("database.driver is memory: there is no database to back up or restore")
+	}
+	s, err := sqlstore.Open(cmd.Context(), cfg.Database.Driver, cfg.Database.DSN)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := s.Migrate(cmd.Context()); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
