@@ -13,7 +13,7 @@ func TestContract(t *testing.T) {
 		s := memory.New()
 		return porttest.Stores{
 			Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
-			Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s,
+			Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Attachments: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s,
 		}
 	})
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // Store is the in-memory implementation of ports.TenantStore, AccountStore, ThrottleStore, SessionStore,
-// MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, ProcedureStore, NoticeStore,
+// MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, ProcedureStore, AttachmentStore, NoticeStore,
 // OperationRequestStore, WebhookStore, Transactor and Pinger. Its zero value is not usable; call New.
 type Store struct {
 	mu sync.Mutex
@@ -79,6 +79,8 @@ type state struct {
 	// Procedures (procedures.go).
 	procedures map[string]ports.ProcedureRecord // by ID
 	procDedup  map[tenantKey]string             // (tenant ID, dedup key) → procedure ID
+	// attachments.go: procedures' files, by ID.
+	attachments map[string]ports.AttachmentRecord
 
 	// The operators' records, of no tenant (notices.go, operations.go).
 	notices    map[string]ports.NoticeRecord     // by ID
@@ -120,8 +122,9 @@ func New() *Store {
 		consumed:     map[consumption]time.Time{},
 		jobs:         map[string]ports.JobRecord{},
 
-		procedures: map[string]ports.ProcedureRecord{},
-		procDedup:  map[tenantKey]string{},
+		procedures:  map[string]ports.ProcedureRecord{},
+		procDedup:   map[tenantKey]string{},
+		attachments: map[string]ports.AttachmentRecord{},
 
 		notices:    map[string]ports.NoticeRecord{},
 		operations: map[string]ports.OperationRequest{},
@@ -161,8 +164,9 @@ func (st *state) snapshot() state {
 		consumed:     maps.Clone(st.consumed),
 		jobs:         maps.Clone(st.jobs),
 
-		procedures: maps.Clone(st.procedures),
-		procDedup:  maps.Clone(st.procDedup),
+		procedures:  maps.Clone(st.procedures),
+		procDedup:   maps.Clone(st.procDedup),
+		attachments: maps.Clone(st.attachments),
 
 		notices:    maps.Clone(st.notices),
 		operations: maps.Clone(st.operations),

@@ -59,7 +59,7 @@ func (s *Service) Document(ctx context.Context, p ports.Principal, id, kind stri
 }
 
 // FilingAttachments makes the files of a procedure's electronic filing, for GatewayFiler.Attachments: the
-// form PDF, and for the 健保・厚年 forms the SHFD0006.CSV. The form is filled once, as the module's filing
+// form PDF, for the 健保・厚年 forms the SHFD0006.CSV, and the files attached to the procedure. The form is filled once, as the module's filing
 // actor (FilingActor), whose reading of My Number the register audits.
 func (s *Service) FilingAttachments(ctx context.Context, tenantID string, proc ports.Procedure) ([]ports.FilingAttachment, error) {
 	if err := available(proc.Type, ports.DocumentPDF); err != nil {
@@ -84,7 +84,11 @@ func (s *Service) FilingAttachments(ctx context.Context, tenantID string, proc p
 	for i, d := range docs {
 		files[i] = ports.FilingAttachment{Name: d.Name, ContentType: d.ContentType, Data: d.Body}
 	}
-	return files, nil
+	scans, err := s.attachments(ctx, tenantID, proc.ID)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, scans...), nil
 }
 
 // available refuses a kind of document that a procedure type has none of.

@@ -33,6 +33,10 @@ type Deps struct {
 	// Employers gives a tenant's employer block, under what a procedure's employer.* fields say; nil leaves
 	// the block to those fields.
 	Employers ports.FilingEmployers
+	// Scanner checks attached files for malware before they are stored, and Attachments keeps them; without
+	// both, attachments are ErrUnavailable.
+	Scanner     ports.MalwareScanner
+	Attachments ports.AttachmentStore
 }
 
 // Service implements ports.Procedures.
@@ -46,7 +50,7 @@ var _ ports.Procedures = (*Service)(nil)
 func New(deps Deps) (*Service, error) {
 	if deps.Procedures == nil || deps.Outbox == nil || deps.Employees == nil || deps.Tx == nil ||
 		deps.Audit == nil || deps.Clock == nil {
-		return nil, errors.New("procedures: every dependency but Calendar, Filer, Renderer and Employers is required")
+		return nil, errors.New("procedures: every dependency but Calendar, Filer, Renderer, Employers, Scanner and Attachments is required")
 	}
 	return &Service{Deps: deps}, nil
 }

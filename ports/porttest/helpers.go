@@ -57,6 +57,8 @@ func open(t *testing.T, factory Factory, need ...string) Stores {
 			missing = s.Jobs == nil
 		case "Procedures":
 			missing = s.Procedures == nil
+		case "Attachments":
+			missing = s.Attachments == nil
 		case "Notices":
 			missing = s.Notices == nil
 		case "OperationRequests":

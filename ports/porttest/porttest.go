@@ -9,7 +9,7 @@
 //		porttest.RunAll(t, func(t *testing.T) porttest.Stores {
 //			s := memory.New()
 //			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
-//				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s}
+//				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Attachments: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s}
 //		})
 //	}
 //
@@ -42,7 +42,8 @@ type Stores struct {
 	Outbox      ports.Outbox
 	Jobs        ports.JobStore
 
-	Procedures ports.ProcedureStore
+	Procedures  ports.ProcedureStore
+	Attachments ports.AttachmentStore
 
 	Notices           ports.NoticeStore
 	OperationRequests ports.OperationRequestStore
@@ -75,6 +76,7 @@ func RunAll(t *testing.T, factory Factory) {
 		{"Outbox", TestOutbox},
 		{"JobStore", TestJobStore},
 		{"ProcedureStore", TestProcedureStore},
+		{"AttachmentStore", TestAttachmentStore},
 		{"NoticeStore", TestNoticeStore},
 		{"OperationRequestStore", TestOperationRequestStore},
 		{"WebhookStore", TestWebhookStore},
