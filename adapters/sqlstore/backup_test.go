@@ -63,6 +63,8 @@ func seedEverything(t *testing.T, s *sqlstore.Store) {
 		Status: ports.ProcedureDraft, FactDate: "2020-04-01", DueDate: "2020-04-06", Office: "pension_office", DedupKey: "hire:c1",
 		Data: []byte(`{}`), History: []ports.ProcedureTransition{{To: ports.ProcedureDraft, By: "system:procedures", At: t0, Comment: "自動"}},
 		Version: 1, CreatedAt: t0, UpdatedAt: t0}))
+	must(t, s.CreateAttachment(ctx, ports.AttachmentRecord{ID: "a1", TenantID: tenant, ProcedureID: "p1", Name: "扶養.pdf",
+		ContentType: "application/pdf", Size: 7, SHA256: "00", UploadedBy: account, CreatedAt: t0, Body: []byte("%PDF-\x00\xff")}))
 	must(t, s.CreateNotice(ctx, ports.NoticeRecord{ID: "n1", Kind: ports.NoticeIncident, Severity: ports.SeverityMajor,
 		NoticeText: ports.NoticeText{TitleJA: "障害", TitleEN: "Outage", BodyJA: "本文", BodyEN: "Body"},
 		KnownAt:    t0, DeadlineAt: t0.Add(time.Hour), PostedAt: t0, PostedBy: "operator-b", VisibleFrom: t0, UpdatedAt: t0}))
