@@ -19,6 +19,7 @@ type Config struct {
 	Security Security
 	Session  Session
 	Log      Log
+	Webhooks Webhooks
 
 	// File is the configuration file that was read, "" when none was.
 	File string
@@ -86,6 +87,13 @@ type Argon2 struct {
 type Session struct {
 	IdleTimeout     time.Duration // a session unused this long ends
 	AbsoluteTimeout time.Duration // a session ends this long after login, however busy
+}
+
+// Webhooks is the operator's policy on where webhooks may go. By default only https to public addresses:
+// anything else (a partner on the company network, tests) must be allowed here explicitly.
+type Webhooks struct {
+	AllowHTTP    bool     // also plain http:// destinations
+	AllowedCIDRs []string // CIDRs (or single IPs) allowed although not public, e.g. 10.20.0.0/16
 }
 
 // Log configures the process log.

@@ -64,8 +64,9 @@ func TestNoConfigurationRunsOnSQLiteInVar(t *testing.T) {
 			Argon2:              Argon2{MemoryKiB: DefaultArgon2MemoryKiB, Time: DefaultArgon2Time, Threads: DefaultArgon2Threads},
 			MaxConcurrentHashes: min(2*runtime.NumCPU(), 16),
 		},
-		Session: Session{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 12 * time.Hour},
-		Log:     Log{Level: "info", Format: "text"},
+		Session:  Session{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 12 * time.Hour},
+		Log:      Log{Level: "info", Format: "text"},
+		Webhooks: Webhooks{AllowedCIDRs: []string{}},
 	}
 	if !equal(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -83,7 +84,8 @@ func equal(a, b Config) bool {
 		a.Server.Addr == b.Server.Addr && a.Server.PublicURL == b.Server.PublicURL &&
 		a.Server.TLS == b.Server.TLS && a.Server.BodyLimit == b.Server.BodyLimit &&
 		a.Database == b.Database && a.Security == b.Security && a.Session == b.Session &&
-		a.Log == b.Log && a.File == b.File
+		a.Log == b.Log && a.File == b.File && a.Webhooks.AllowHTTP == b.Webhooks.AllowHTTP &&
+		slices.Equal(a.Webhooks.AllowedCIDRs, b.Webhooks.AllowedCIDRs)
 }
 
 func TestFileOverridesDefaults(t *testing.T) {
@@ -326,6 +328,10 @@ func TestValidation(t *testing.T) {
 		{"argon2 threads max", map[string]string{"ROUMU_SECURITY_ARGON2_THREADS": "256"}, "security.argon2.threads"},
 		{"max hashes", map[string]string{"ROUMU_SECURITY_MAX_CONCURRENT_HASHES": "0"}, "security.max_concurrent_hashes"},
 		{"keyring empty", map[string]string{"ROUMU_SECURITY_KEYRING_FILE": " "}, "security.keyring_file"},
+		{"webhooks http", map[string]string{"ROUMU_WEBHOOKS_ALLOW_HTTP": "true", "ROUMU_WEBHOOKS_ALLOWED_CIDRS": "127.0.0.1/32,10.0.0.0/8,::1"}, ""},
+		{"webhooks http junk", map[string]string{"ROUMU_WEBHOOKS_ALLOW_HTTP": "sometimes"}, "webhooks.allow_http"},
+		{"webhooks cidr bad", map[string]string{"ROUMU_WEBHOOKS_ALLOWED_CIDRS": "10.0.0.0/8,partner.local"}, "webhooks.allowed_cidrs"},
+		{"webhooks cidr bad prefix", map[string]string{"ROUMU_WEBHOOKS_ALLOWED_CIDRS": "10.0.0.0/33"}, "webhooks.allowed_cidrs"},
 		{"checkpoint file empty", map[string]string{"ROUMU_SECURITY_AUDIT_CHECKPOINT_FILE": " "}, "security.audit_checkpoint_file"},
 		{"backup key empty", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": " "}, "security.backup_key_file"},
 		{"backup key is the keyring", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": "var/keyring.json"}, "security.backup_key_file"},

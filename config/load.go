@@ -84,6 +84,8 @@ var specs = []spec{
 	{"session.absolute_timeout", "12h"},
 	{"log.level", "info"},
 	{"log.format", "text"},
+	{"webhooks.allow_http", false},
+	{"webhooks.allowed_cidrs", []string{}},
 }
 
 // flagAliases are short flag names of the command line (CONTRACT.md) for some keys.
@@ -349,6 +351,22 @@ func (d *decoder) int(key string, lo, hi int64) int64 {
 	return n
 }
 
+func (d *decoder) bool(key string) bool {
+	switch x := d.v.Get(key).(type) {
+	case bool:
+		return x
+	case string:
+		b, err := strconv.ParseBool(strings.TrimSpace(x))
+		if err != nil {
+			d.fail(key, "must be true or false (got %q)", x)
+		}
+		return b
+	default:
+		d.fail(key, "must be true or false")
+		return false
+	}
+}
+
 func (d *decoder) duration(key string) time.Duration {
 	var dur time.Duration
 	switch x := d.v.Get(key).(type) {
@@ -476,6 +494,8 @@ func decode(v *viper.Viper) (Config, []Problem) {
 	c.Session.AbsoluteTimeout = d.duration("session.absolute_timeout")
 	c.Log.Level = strings.ToLower(d.str("log.level"))
 	c.Log.Format = strings.ToLower(d.str("log.format"))
+	c.Webhooks.AllowHTTP = d.bool("webhooks.allow_http")
+	c.Webhooks.AllowedCIDRs = d.strings("webhooks.allowed_cidrs")
 	return c, d.problems
 }
 
@@ -547,6 +567,12 @@ func validate(c Config) []Problem {
 	if c.Session.IdleTimeout > 0 && c.Session.AbsoluteTimeout > 0 && c.Session.IdleTimeout > c.Session.AbsoluteTimeout {
 		add("session.idle_timeout", "must not exceed session.absolute_timeout (%s > %s)",
 			c.Session.IdleTimeout, c.Session.AbsoluteTimeout)
+	}
+
+	for _, p := range c.Webhooks.AllowedCIDRs {
+		if _, err := parseProxy(p); err != nil {
+			add("webhooks.allowed_cidrs", "%q is neither a CIDR nor an IP address", p)
+		}
 	}
 
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {

@@ -64,6 +64,8 @@ type Deps struct {
 	Documents ports.ProcedureDocuments
 	// Stats gives the store's operational levels to /metrics (outbox lag, webhooks, the pool); optional.
 	Stats ports.StatsReader
+	// Webhooks is the webhooks module; without it the webhook routes are not registered (404).
+	Webhooks ports.Webhooks
 	// Ready answers /readyz; nil means always ready.
 	Ready ports.Pinger
 	// Logger receives the access log and server-side error details; nil discards them.
@@ -78,6 +80,7 @@ type Server struct {
 	employees  ports.Employees
 	procedures ports.Procedures
 	documents  ports.ProcedureDocuments
+	webhooks   ports.Webhooks
 	ready      ports.Pinger
 	log        *slog.Logger
 	e          *echo.Echo
@@ -147,6 +150,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		employees:  deps.Employees,
 		procedures: deps.Procedures,
 		documents:  deps.Documents,
+		webhooks:   deps.Webhooks,
 		ready:      deps.Ready,
 		log:        logger,
 		metrics:    newMetrics(cfg.Version, deps.Stats),
@@ -180,7 +184,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// because it hands errors to the error handler itself, recover sits inside it so a panic is logged as 500.
 	e.Pre(s.requestID, s.securityHeaders, s.accessLog, s.recover,
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.FormatInt(s.bodyLimit, 10) + "B",
-			Skipper: isUpload}))
+			Skipper: isUpload}), s.skipWebhooks)
 	s.csrf = s.newCSRF()
 	s.routes()
 	s.metrics.knownRoutes(e.Routes())
@@ -238,6 +242,9 @@ func (s *Server) routes() {
 	s.employeeRoutes(api)
 	s.procedureRoutes(api)
 	s.procedureDocumentRoutes(api)
+	if s.webhooks != nil {
+		s.webhookRoutes(api)
+	}
 
 	// Browser pages: cookie session, CSRF on every form. The WebAuthn endpoints the page script calls answer
 	// JSON, errors included (see wantsJSON), and take the token in the X-CSRF-Token header.

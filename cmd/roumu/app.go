@@ -16,12 +16,14 @@ import (
 	"github.com/roumu/roumu/adapters/sqlstore"
 	"github.com/roumu/roumu/adapters/totp"
 	"github.com/roumu/roumu/adapters/webauthn"
+	"github.com/roumu/roumu/adapters/webhooksender"
 	"github.com/roumu/roumu/config"
 	"github.com/roumu/roumu/domain/accounts"
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/domain/procedures"
+	"github.com/roumu/roumu/domain/webhooks"
 	"github.com/roumu/roumu/ports"
 )
 
@@ -39,6 +41,7 @@ type stores interface {
 	ports.JobStore
 	ports.ProcedureStore
 	ports.StatsReader
+	ports.WebhookStore
 	ports.Transactor
 	ports.Pinger
 }
@@ -56,6 +59,8 @@ type app struct {
 	// It files electronically with the fake e-Gov (adapters/egov), whose filings end with the process: the
 	// real gateway needs a software key Roumu does not have (DOMAIN.md).
 	procedures *procedures.Service
+	// webhooks is the webhooks module, posting through a sender confined to the configured destinations.
+	webhooks *webhooks.Service
 	// checkpoints keeps signed audit checkpoints outside the database; nil on the memory driver, whose chain
 	// ends with the process.
 	checkpoints ports.AuditCheckpoints
@@ -128,6 +133,18 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, errors.Join(err, a.Close())
 	}
 	a.procedures.Filer = procedures.GatewayFiler{Gateway: egov.New(clock), Attachments: a.procedures.FilingAttachments}
+	// The module checks a destination when it is saved, the sender every address it connects to: both
+	// under the same policy.
+	dest, err := ports.ParseWebhookDestinations(cfg.Webhooks.AllowHTTP, cfg.Webhooks.AllowedCIDRs)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("webhooks.allowed_cidrs: %w", err), a.Close())
+	}
+	a.webhooks, err = webhooks.New(webhooks.Deps{Store: a.store, Outbox: a.store, Tx: a.store, Cipher: keys,
+		Audit: auditLog, Clock: clock, Destinations: dest,
+		Sender: webhooksender.New(webhooksender.Config{Destinations: dest})})
+	if err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
 	return a, nil
 }
 

@@ -24,6 +24,10 @@ const (
 	procedureEventsPeriod = 5 * time.Second
 	// filingPollPeriod is how often the offices are asked about electronic filings awaiting an answer.
 	filingPollPeriod = time.Minute
+	// webhookEventsPeriod is how soon an event is queued for its subscriptions, webhookSendPeriod how soon a
+	// queued or retried delivery goes out.
+	webhookEventsPeriod = 5 * time.Second
+	webhookSendPeriod   = 5 * time.Second
 )
 
 func serveCommand() *cobra.Command {
@@ -50,7 +54,7 @@ func serveCommand() *cobra.Command {
 			srv, err := web.New(web.Config{PublicURL: cfg.Server.PublicURL, TrustedProxies: cfg.Server.TrustedProxies,
 				BodyLimit: cfg.Server.BodyLimit, TLSCertFile: cfg.Server.TLS.CertFile, TLSKeyFile: cfg.Server.TLS.KeyFile,
 				Version: versionString()}, web.Deps{Accounts: a.accounts, MFA: a.accounts, Employees: a.employees,
-				Procedures: a.procedures, Documents: a.procedures, Stats: a.store, Ready: a.store, Logger: a.log})
+				Procedures: a.procedures, Documents: a.procedures, Webhooks: a.webhooks, Stats: a.store, Ready: a.store, Logger: a.log})
 			if err != nil {
 				return err
 			}
@@ -58,6 +62,8 @@ func serveCommand() *cobra.Command {
 			go a.every(ctx, "scheduled employee changes", scheduledChangesPeriod, a.employees.ApplyDueChanges)
 			go a.every(ctx, "procedures from employee events", procedureEventsPeriod, a.procedures.ConsumeEvents)
 			go a.every(ctx, "filing status", filingPollPeriod, a.procedures.PollFilings)
+			go a.every(ctx, "webhook events", webhookEventsPeriod, a.webhooks.ConsumeEvents)
+			go a.every(ctx, "webhook deliveries", webhookSendPeriod, a.webhooks.ProcessDue)
 			if a.checkpoints != nil {
 				cp := audit.NewCheckpointer(a.store, a.checkpoints, kernel.SystemClock{})
 				go a.every(ctx, "audit checkpoint", auditCheckpointPeriod, cp.Checkpoint)

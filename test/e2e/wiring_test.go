@@ -35,6 +35,7 @@ func newServerWith(t testing.TB, env *testenv.Env, cfg web.Config) *web.Server {
 		Procedures: env.Procedures,
 		Documents:  env.Procedures,
 		Stats:      env.Store,
+		Webhooks:   env.Webhooks,
 		Ready:      env.Store,
 		Logger:     slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

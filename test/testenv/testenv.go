@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,11 +20,13 @@ import (
 	"github.com/roumu/roumu/adapters/pdf"
 	"github.com/roumu/roumu/adapters/totp"
 	"github.com/roumu/roumu/adapters/webauthn"
+	"github.com/roumu/roumu/adapters/webhooksender"
 	"github.com/roumu/roumu/domain/accounts"
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/domain/procedures"
+	"github.com/roumu/roumu/domain/webhooks"
 	"github.com/roumu/roumu/ports"
 )
 
@@ -48,15 +51,31 @@ type Env struct {
 	Procedures *procedures.Service
 	// Gateway is the fake e-Gov the procedures are filed with; filings progress with Clock.
 	Gateway *egov.Gateway
+	// Webhooks is the webhooks module on the same store, keyring, audit log and clock. Its sender posts for
+	// real, by default to http:// and 127.0.0.1 too (WebhookDestinations), so that httptest receivers get
+	// the deliveries; its periodic jobs (ConsumeEvents, ProcessDue) run only when a test calls them.
+	Webhooks *webhooks.Service
 }
+
+// WebhookDestinations is the tests' policy: plain http to loopback allowed, as httptest servers listen.
+var WebhookDestinations = ports.WebhookDestinations{AllowHTTP: true,
+	Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 
 // Option changes how New wires the environment.
 type Option func(*options)
 
-type options struct{ hasher ports.PasswordHasher }
+type options struct {
+	hasher       ports.PasswordHasher
+	destinations ports.WebhookDestinations
+}
 
 // WithHasher replaces the fast test hasher, e.g. with argon2id for benchmarks.
 func WithHasher(h ports.PasswordHasher) Option { return func(o *options) { o.hasher = h } }
+
+// WithWebhookDestinations replaces WebhookDestinations, e.g. with the production default (the zero value).
+func WithWebhookDestinations(d ports.WebhookDestinations) Option {
+	return func(o *options) { o.destinations = d }
+}
 
 // New wires a fresh environment.
 func New(t testing.TB, opts ...Option) *Env {
@@ -65,7 +84,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	store := memory.New()
 	log := audit.New(store, clock)
 	hasher := &FastHasher{}
-	o := options{hasher: hasher}
+	o := options{hasher: hasher, destinations: WebhookDestinations}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -96,8 +115,14 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("wiring procedures: %v", err)
 	}
 	procs.Filer = procedures.GatewayFiler{Gateway: gateway, Attachments: procs.FilingAttachments}
+	hooks, err := webhooks.New(webhooks.Deps{Store: store, Outbox: store, Tx: store, Cipher: keys, Audit: log,
+		Clock: clock, Destinations: o.destinations,
+		Sender: webhooksender.New(webhooksender.Config{Destinations: o.destinations})})
+	if err != nil {
+		t.Fatalf("wiring webhooks: %v", err)
+	}
 	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register,
-		Procedures: procs, Gateway: gateway}
+		Procedures: procs, Gateway: gateway, Webhooks: hooks}
 }
 
 // Password is a policy-compliant password used throughout the tests.
