@@ -45,10 +45,10 @@ const (
 	pageImportPath = "/employees/import"
 )
 
-// isUpload tells the general body limit to leave a CSV upload to its own, larger one.
+// isUpload tells the general body limit to leave a CSV or attachment upload to its own, larger one.
 func isUpload(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return c.Request().Method == http.MethodPost && (p == apiImportPath || p == pageImportPath)
+	return c.Request().Method == http.MethodPost && (p == apiImportPath || p == pageImportPath) || isAttachmentUpload(c)
 }
 
 // uploadLimit bounds an upload page's body before anything reads it (the CSRF check may parse the form).

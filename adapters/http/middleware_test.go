@@ -306,6 +306,10 @@ func TestRoutes(t *testing.T) {
 		"PATCH /api/v1/procedures/:id", "POST /api/v1/procedures/:id/:action",
 		"GET /api/v1/procedures/:id/document.pdf", "GET /api/v1/procedures/:id/efiling.csv",
 		"GET /procedures/:id/document.pdf", "GET /procedures/:id/efiling.csv",
+		"POST /api/v1/procedures/:id/attachments", "GET /api/v1/procedures/:id/attachments",
+		"GET /api/v1/procedures/:id/attachments/:aid", "DELETE /api/v1/procedures/:id/attachments/:aid",
+		"POST /procedures/:id/attachments", "GET /procedures/:id/attachments/:aid",
+		"POST /procedures/:id/attachments/:aid/remove",
 		"GET /procedures", "GET /procedures/new", "POST /procedures/new", "GET /procedures/:id",
 		"POST /procedures/:id/edit", "POST /procedures/:id/act",
 		// the tenant's IP allow-list

@@ -40,6 +40,9 @@ type proceduresView struct {
 	Actions   []procedureActionView
 	Edit      []inputView // the edit form of a draft or returned procedure; nil otherwise
 	Comment   string      // the comment typed with a refused action
+	// Attachments are the procedure's files; AttachmentsOn is false where attachments are not available.
+	Attachments   []ports.AttachmentView
+	AttachmentsOn bool
 
 	// The creation form.
 	Form []inputView
@@ -157,6 +160,8 @@ var procedureNotices = map[string]*message{
 	"created":            {JA: "手続きを作成しました。", EN: "The procedure has been created."},
 	"updated":            {JA: "手続きの内容を更新しました。", EN: "The procedure has been updated."},
 	"unchanged":          {JA: "変更はありませんでした。", EN: "Nothing was changed."},
+	"attached":           {JA: "ファイルを添付しました。", EN: "The file has been attached."},
+	"detached":           {JA: "添付ファイルを削除しました。", EN: "The attachment has been removed."},
 	ports.ActionSubmit:   {JA: "承認を申請しました。", EN: "Submitted for approval."},
 	ports.ActionApprove:  {JA: "承認しました。", EN: "Approved."},
 	ports.ActionReturn:   {JA: "差し戻しました。", EN: "Returned."},
@@ -315,6 +320,12 @@ func (s *Server) showProcedure(c echo.Context, status int, values map[string]str
 	}
 	if values != nil && values["form"] == "act" {
 		pv.Comment = values["comment"]
+	}
+	if s.attachments != nil {
+		if pv.Attachments, err = s.attachments.ListAttachments(ctx, p, proc.ID); err != nil {
+			return err
+		}
+		pv.AttachmentsOn = true
 	}
 	v := &view{Title: proc.NameJA + " | " + proceduresTitle, Procedures: pv, Error: msg,
 		Notice: procedureNotices[c.QueryParam("notice")]}

@@ -62,6 +62,8 @@ type Deps struct {
 	Procedures ports.Procedures
 	// Documents produces procedures' forms (PDF, e-filing CSV); without it their downloads answer 503.
 	Documents ports.ProcedureDocuments
+	// Attachments keeps procedures' scanned files; without it their routes answer 503.
+	Attachments ports.ProcedureAttachments
 	// Stats gives the store's operational levels to /metrics (outbox lag, webhooks, the pool); optional.
 	Stats ports.StatsReader
 	// Webhooks is the webhooks module; without it the webhook routes are not registered (404).
@@ -74,18 +76,19 @@ type Deps struct {
 
 // Server is the HTTP adapter: an Echo instance with every route registered.
 type Server struct {
-	cfg        Config
-	accounts   ports.Accounts
-	mfa        ports.MFA
-	employees  ports.Employees
-	procedures ports.Procedures
-	documents  ports.ProcedureDocuments
-	webhooks   ports.Webhooks
-	ready      ports.Pinger
-	log        *slog.Logger
-	e          *echo.Echo
-	metrics    *metrics
-	pages      *pages
+	cfg         Config
+	accounts    ports.Accounts
+	mfa         ports.MFA
+	employees   ports.Employees
+	procedures  ports.Procedures
+	documents   ports.ProcedureDocuments
+	attachments ports.ProcedureAttachments
+	webhooks    ports.Webhooks
+	ready       ports.Pinger
+	log         *slog.Logger
+	e           *echo.Echo
+	metrics     *metrics
+	pages       *pages
 	// csrf guards every page route (see newCSRF).
 	csrf echo.MiddlewareFunc
 	// https is true when the public URL is https or TLS is served here: it decides the cookie prefix,
@@ -144,19 +147,20 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:        cfg,
-		accounts:   deps.Accounts,
-		mfa:        deps.MFA,
-		employees:  deps.Employees,
-		procedures: deps.Procedures,
-		documents:  deps.Documents,
-		webhooks:   deps.Webhooks,
-		ready:      deps.Ready,
-		log:        logger,
-		metrics:    newMetrics(cfg.Version, deps.Stats),
-		pages:      pg,
-		https:      pub.Scheme == "https" || cfg.TLSCertFile != "",
-		bodyLimit:  cfg.BodyLimit,
+		cfg:         cfg,
+		accounts:    deps.Accounts,
+		mfa:         deps.MFA,
+		employees:   deps.Employees,
+		procedures:  deps.Procedures,
+		documents:   deps.Documents,
+		attachments: deps.Attachments,
+		webhooks:    deps.Webhooks,
+		ready:       deps.Ready,
+		log:         logger,
+		metrics:     newMetrics(cfg.Version, deps.Stats),
+		pages:       pg,
+		https:       pub.Scheme == "https" || cfg.TLSCertFile != "",
+		bodyLimit:   cfg.BodyLimit,
 	}
 	if s.bodyLimit <= 0 {
 		s.bodyLimit = DefaultBodyLimit
@@ -245,6 +249,7 @@ func (s *Server) routes() {
 	if s.webhooks != nil {
 		s.webhookRoutes(api)
 	}
+	s.procedureAttachmentRoutes(api)
 
 	// Browser pages: cookie session, CSRF on every form. The WebAuthn endpoints the page script calls answer
 	// JSON, errors included (see wantsJSON), and take the token in the X-CSRF-Token header.
