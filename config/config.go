@@ -70,7 +70,10 @@ type Security struct {
 	// the data keyring: sealed values stay sealed under the keyring inside a backup, so restoring one needs
 	// both files, each kept apart from the backups.
 	BackupKeyFile string
-	Argon2        Argon2
+	// ClamdAddress is where clamd scans uploaded attachments, "unix:/run/clamav/clamd.ctl" or
+	// "tcp:127.0.0.1:3310"; "" scans with the built-in EICAR-only scanner (tests and the demo).
+	ClamdAddress string
+	Argon2       Argon2
 	// MaxConcurrentHashes bounds the password hashes computed at once, so that a flood of logins queues
 	// instead of allocating Argon2's memory without limit.
 	MaxConcurrentHashes int
@@ -164,4 +167,10 @@ func parseProxy(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// Clamd splits Security.ClamdAddress into a network ("unix" or "tcp") and an address; both "" when unset.
+func (s Security) Clamd() (network, address string) {
+	network, address, _ = strings.Cut(s.ClamdAddress, ":")
+	return network, address
 }

@@ -336,6 +336,9 @@ func TestValidation(t *testing.T) {
 		{"backup key empty", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": " "}, "security.backup_key_file"},
 		{"backup key is the keyring", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": "var/keyring.json"}, "security.backup_key_file"},
 		{"backup key is the signing key", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": "./var/audit-signing.key"}, "security.backup_key_file"},
+		{"clamd address without network", map[string]string{"ROUMU_SECURITY_CLAMD_ADDRESS": "127.0.0.1:3310"}, "security.clamd_address"},
+		{"clamd relative socket", map[string]string{"ROUMU_SECURITY_CLAMD_ADDRESS": "unix:clamd.ctl"}, "security.clamd_address"},
+		{"clamd tcp without host", map[string]string{"ROUMU_SECURITY_CLAMD_ADDRESS": "tcp::3310"}, "security.clamd_address"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -412,6 +415,22 @@ func TestParseSize(t *testing.T) {
 	for _, in := range []string{"", "MiB", "-1", "1TiB", "99999999999999GiB"} {
 		if _, ok := parseSize(in); ok {
 			t.Errorf("parseSize(%q) accepted", in)
+		}
+	}
+}
+
+func TestClamdAddress(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"unix:/run/clamav/clamd.ctl": {"unix", "/run/clamav/clamd.ctl"},
+		"tcp:127.0.0.1:3310":         {"tcp", "127.0.0.1:3310"},
+		"":                           {"", ""},
+	} {
+		c, err := loadWith(t, "", map[string]string{"ROUMU_SECURITY_CLAMD_ADDRESS": in})
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if n, a := c.Security.Clamd(); n != want[0] || a != want[1] {
+			t.Errorf("%q: Clamd() = %q, %q, want %q", in, n, a, want)
 		}
 	}
 }

@@ -76,6 +76,7 @@ var specs = []spec{
 	{"security.audit_checkpoint_file", "./var/audit-checkpoints.jsonl"},
 	{"security.audit_signing_key_file", "./var/audit-signing.key"},
 	{"security.backup_key_file", "./var/backup.key"},
+	{"security.clamd_address", ""},
 	{"security.argon2.memory_kib", DefaultArgon2MemoryKiB},
 	{"security.argon2.time", DefaultArgon2Time},
 	{"security.argon2.threads", DefaultArgon2Threads},
@@ -486,6 +487,7 @@ func decode(v *viper.Viper) (Config, []Problem) {
 	c.Security.AuditCheckpointFile = d.str("security.audit_checkpoint_file")
 	c.Security.AuditSigningKeyFile = d.str("security.audit_signing_key_file")
 	c.Security.BackupKeyFile = d.str("security.backup_key_file")
+	c.Security.ClamdAddress = d.str("security.clamd_address")
 	c.Security.Argon2.MemoryKiB = uint32(d.int("security.argon2.memory_kib", MinArgon2MemoryKiB, MaxArgon2MemoryKiB))
 	c.Security.Argon2.Time = uint32(d.int("security.argon2.time", 1, maxArgon2Time))
 	c.Security.Argon2.Threads = uint8(d.int("security.argon2.threads", 1, 255))
@@ -553,6 +555,14 @@ func validate(c Config) []Problem {
 		{"security.backup_key_file", c.Security.BackupKeyFile}} {
 		if f[1] == "" {
 			add(f[0], "must be set")
+		}
+	}
+	if c.Security.ClamdAddress != "" {
+		switch network, address := c.Security.Clamd(); {
+		case network == "unix" && strings.HasPrefix(address, "/"):
+		case network == "tcp" && checkAddr(address) == "" && !strings.HasPrefix(address, ":"):
+		default:
+			add("security.clamd_address", `must be "unix:/path/to/clamd.ctl" or "tcp:host:port" (got %q)`, c.Security.ClamdAddress)
 		}
 	}
 	// The backup key is a file of its own: sharing one with another key would overwrite it, or tie the

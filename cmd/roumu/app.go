@@ -9,6 +9,7 @@ import (
 
 	"github.com/roumu/roumu/adapters/argon2id"
 	"github.com/roumu/roumu/adapters/auditfile"
+	"github.com/roumu/roumu/adapters/clamav"
 	"github.com/roumu/roumu/adapters/egov"
 	"github.com/roumu/roumu/adapters/keyring"
 	"github.com/roumu/roumu/adapters/memory"
@@ -40,6 +41,7 @@ type stores interface {
 	ports.Outbox
 	ports.JobStore
 	ports.ProcedureStore
+	ports.AttachmentStore
 	ports.StatsReader
 	ports.WebhookStore
 	ports.Transactor
@@ -128,7 +130,8 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, errors.Join(err, a.Close())
 	}
 	a.procedures, err = procedures.New(procedures.Deps{Procedures: a.store, Outbox: a.store, Employees: a.employees,
-		Tx: a.store, Audit: auditLog, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu"}})
+		Tx: a.store, Audit: auditLog, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu"},
+		Scanner: scanner(cfg.Security), Attachments: a.store})
 	if err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
@@ -150,3 +153,12 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 
 // Close releases the store.
 func (a *app) Close() error { return a.closer() }
+
+// scanner is clamd when security.clamd_address names it, else the scanner that finds only the EICAR test
+// file (tests and the demo).
+func scanner(sec config.Security) ports.MalwareScanner {
+	if network, address := sec.Clamd(); network != "" {
+		return clamav.New(network, address, clamav.WithMaxSize(ports.AttachmentMaxBytes))
+	}
+	return clamav.EICARScanner{MaxSize: ports.AttachmentMaxBytes}
+}

@@ -29,15 +29,16 @@ func newServerWith(t testing.TB, env *testenv.Env, cfg web.Config) *web.Server {
 	t.Helper()
 	cfg.Version = "e2e"
 	srv, err := web.New(cfg, web.Deps{
-		Accounts:   env.Accounts,
-		MFA:        env.Accounts,
-		Employees:  env.Employees,
-		Procedures: env.Procedures,
-		Documents:  env.Procedures,
-		Stats:      env.Store,
-		Webhooks:   env.Webhooks,
-		Ready:      env.Store,
-		Logger:     slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Accounts:    env.Accounts,
+		MFA:         env.Accounts,
+		Employees:   env.Employees,
+		Procedures:  env.Procedures,
+		Documents:   env.Procedures,
+		Attachments: env.Procedures,
+		Stats:       env.Store,
+		Webhooks:    env.Webhooks,
+		Ready:       env.Store,
+		Logger:      slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roumu/roumu/adapters/clamav"
 	"github.com/roumu/roumu/adapters/egov"
 	"github.com/roumu/roumu/adapters/keyring"
 	"github.com/roumu/roumu/adapters/memory"
@@ -110,7 +111,8 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	gateway := egov.New(clock)
 	procs, err := procedures.New(procedures.Deps{Procedures: store, Outbox: store, Employees: register, Tx: store,
-		Audit: log, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu test"}})
+		Audit: log, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu test"},
+		Scanner: clamav.EICARScanner{MaxSize: ports.AttachmentMaxBytes}, Attachments: store})
 	if err != nil {
 		t.Fatalf("wiring procedures: %v", err)
 	}
