@@ -47,12 +47,12 @@ func attachmentTooLarge() error {
 func (s *Server) procedureAttachmentRoutes(api *echo.Group) {
 	member := s.bearer(gateFull)
 	page := s.session(memberArea, gateFull)
-	ids := validParams("id", "aid")
-	api.POST("/procedures/:id/attachments", s.apiAddAttachment, attachmentLimit, member, ids)
-	api.GET("/procedures/:id/attachments", s.apiListAttachments, member, ids)
+	id, ids := validParams("id"), validParams("id", "aid")
+	api.POST("/procedures/:id/attachments", s.apiAddAttachment, attachmentLimit, member, id)
+	api.GET("/procedures/:id/attachments", s.apiListAttachments, member, id)
 	api.GET("/procedures/:id/attachments/:aid", s.downloadAttachment, member, ids)
 	api.DELETE("/procedures/:id/attachments/:aid", s.apiRemoveAttachment, member, ids)
-	s.e.POST("/procedures/:id/attachments", s.addAttachmentSubmit, attachmentLimit, s.csrf, page, ids)
+	s.e.POST("/procedures/:id/attachments", s.addAttachmentSubmit, attachmentLimit, s.csrf, page, id)
 	s.e.GET("/procedures/:id/attachments/:aid", s.downloadAttachment, page, ids)
 	s.e.POST("/procedures/:id/attachments/:aid/remove", s.removeAttachmentSubmit, s.csrf, page, ids)
 }
