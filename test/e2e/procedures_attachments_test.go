@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/roumu/roumu/adapters/clamav"
 	"github.com/roumu/roumu/ports"
+	"github.com/roumu/roumu/test/testenv"
 )
 
 // attachmentPDF is a small PDF file, as a scan would start.
@@ -95,4 +97,37 @@ func TestProcedureAttachments(t *testing.T) {
 		t.Fatalf("delete: %s", res)
 	}
 	wantProblem(t, a.api(http.MethodGet, added.URL, acme, ""), http.StatusNotFound, "not_found")
+}
+
+// TestPagesProcedureAttachments: the procedure page uploads a file with its CSRF multipart form, lists it
+// with a download link and a remove button, shows a malware refusal on the page, and removes the file.
+func TestPagesProcedureAttachments(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	_, admin := a.tenant("acme")
+	emp := a.hire(admin, "G001", "2026-04-01")
+	id := a.employeeProcedures(admin, emp.ID)[ports.ProcedureHealthPensionAcquisition].ID
+	b := a.browser()
+	b.logIn("acme", "admin", testenv.NewPassword, "/")
+	page := "/procedures/" + id
+	wantPage(t, b.get(page), http.StatusOK, `action="/procedures/`+id+`/attachments" enctype="multipart/form-data"`,
+		"添付ファイルはありません")
+
+	wantRedirect(t, b.upload(page+"/attachments", "scan.png", []byte("\x89PNG\r\n\x1a\n\x00\x00"), nil), page+"?notice=attached")
+	var list struct{ Items []attachment }
+	wantJSON(t, a.api(http.MethodGet, "/api/v1"+page+"/attachments", admin, ""), http.StatusOK, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("list = %+v", list)
+	}
+	aid := list.Items[0].ID
+	wantPage(t, b.get(page+"?notice=attached"), http.StatusOK, `href="/procedures/`+id+`/attachments/`+aid+`"`, "scan.png",
+		`action="/procedures/`+id+`/attachments/`+aid+`/remove"`)
+	if res := b.get(page + "/attachments/" + aid); res.status != http.StatusOK || res.header.Get("Content-Type") != "image/png" {
+		t.Fatalf("page download: %d %v", res.status, res.header)
+	}
+
+	wantPage(t, b.upload(page+"/attachments", "scan.pdf", []byte(clamav.EICAR), nil), http.StatusUnprocessableEntity,
+		clamav.EICARSignature)
+	wantRedirect(t, b.submit(page+"/attachments/"+aid+"/remove", url.Values{}), page+"?notice=detached")
+	wantPage(t, b.get(page), http.StatusOK, "添付ファイルはありません")
 }
