@@ -28,7 +28,7 @@ var staticFiles embed.FS
 // pageNames are the templates in templates/, each parsed together with layout.html.
 var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "admin_security", "ops", "error",
 	"employees", "employee_form", "employee", "employee_import", "employee_job", "procedures", "procedure",
-	"procedure_new", "admin_ip"}
+	"procedure_new", "admin_ip", "webhooks"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -162,6 +162,8 @@ type view struct {
 
 	ClientIP string  // the address the request came from, where the page must show it (IP restriction)
 	IP       *ipView // the tenant admin's IP allow-list
+
+	Webhooks *webhooksView // the tenant admin's webhook pages
 }
 
 // message is a bilingual message, Japanese first.

@@ -248,6 +248,7 @@ func (s *Server) routes() {
 	s.procedureDocumentRoutes(api)
 	if s.webhooks != nil {
 		s.webhookRoutes(api)
+		s.webhookPageRoutes()
 	}
 	s.procedureAttachmentRoutes(api)
 
