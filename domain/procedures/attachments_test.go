@@ -72,11 +72,6 @@ func TestAttachmentStoredAfterScan(t *testing.T) {
 	if got := e.audits(t, "procedure.attachment.add"); len(got) != 1 || got[0].Event.Outcome != ports.OutcomeSuccess {
 		t.Errorf("audit = %+v", got)
 	}
-	// Filing carries it after the form's own files.
-	files, err := e.svc.FilingAttachments(ctx, "t1", proc)
-	if err == nil && (len(files) == 0 || files[len(files)-1].Name != v.Name) {
-		t.Errorf("filing files = %d, last not the attachment", len(files))
-	}
 	if err := e.svc.RemoveAttachment(ctx, e.hr, proc.ID, v.ID); err != nil {
 		t.Fatalf("RemoveAttachment: %v", err)
 	}
@@ -176,5 +171,26 @@ func TestAttachmentLimitUnderConcurrency(t *testing.T) {
 	wg.Wait()
 	if n := len(e.attachments(t, e.hr, proc.ID)); n != ports.AttachmentMaxPerProcedure {
 		t.Errorf("%d attachments stored, want %d", n, ports.AttachmentMaxPerProcedure)
+	}
+}
+
+// TestFilingCarriesAttachments: an electronic filing's files are the form's own and then the attachments.
+func TestFilingCarriesAttachments(t *testing.T) {
+	e := newEnv(t)
+	e.deps.Scanner = clamav.EICARScanner{MaxSize: ports.AttachmentMaxBytes}
+	e.deps.Attachments = e.store.(ports.AttachmentStore)
+	e.withDocuments(t, nil)
+	proc := e.separated(t, "S001")
+	v, err := e.svc.AddAttachment(ctx, e.admin, proc.ID, "離職票.pdf", "application/pdf", bytes.NewReader(smallPDF))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := e.svc.FilingAttachments(ctx, "t1", proc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := files[len(files)-1]
+	if len(files) != 3 || last.Name != v.Name || !bytes.Equal(last.Data, smallPDF) {
+		t.Errorf("filing files: %d, last %q", len(files), last.Name)
 	}
 }
