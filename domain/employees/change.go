@@ -143,7 +143,9 @@ func trailEntry(f Field, name, from, to string) trailItem {
 }
 
 // sealPatch seals the sensitive values of a plain patch in place.
-func (z sealer) sealPatch(ctx context.Context, p patch) error { return z.transformPatch(ctx, p, z.seal) }
+func (z sealer) sealPatch(ctx context.Context, p patch) error {
+	return z.transformPatch(ctx, p, z.seal)
+}
 
 // transformPatch applies fn to every sensitive value of a patch in place.
 func (z sealer) transformPatch(ctx context.Context, p patch, fn func(context.Context, string, string) (string, error)) error {
