@@ -46,7 +46,9 @@ type harness struct {
 func newHarness(t *testing.T, cfg web.Config, deps ...func(*web.Deps)) *harness {
 	t.Helper()
 	h := &harness{t: t, fake: newFake(), logs: &syncBuffer{}}
-	d := web.Deps{Accounts: h.fake, MFA: h.fake, Employees: fakeEmployees{}, Procedures: fakeProcedures{}, Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	d := web.Deps{Accounts: h.fake, MFA: h.fake, Employees: fakeEmployees{}, Procedures: fakeProcedures{},
+		Notices: fakeNotices{}, Operations: fakeOperations{}, AuditSearch: fakeAuditSearch{},
+		Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for _, fn := range deps {
 		fn(&d)
 	}

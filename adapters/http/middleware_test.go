@@ -315,6 +315,18 @@ func TestRoutes(t *testing.T) {
 		// the tenant's IP allow-list
 		"GET /api/v1/tenant/ip-restriction", "PUT /api/v1/tenant/ip-restriction",
 		"GET /admin/security/ip", "POST /admin/security/ip",
+		// notices and the operator console
+		"GET /api/v1/notices", "GET /ops/tenants", "POST /ops/tenants", "GET /ops/tenants/:id", "GET /ops/requests",
+		"POST /ops/requests", "GET /ops/requests/:id", "POST /ops/requests/:id/approve", "POST /ops/requests/:id/reject",
+		"GET /ops/operators", "POST /ops/operators/:id/password", "GET /ops/notices", "POST /ops/notices/incidents",
+		"POST /ops/notices/maintenance", "POST /ops/notices/:id/resolve", "POST /ops/notices/:id/cancel",
+		"GET /ops/audit", "GET /ops/audit.csv",
+		"GET /api/v1/ops/tenants", "POST /api/v1/ops/tenants", "GET /api/v1/ops/tenants/:id", "GET /api/v1/ops/operators",
+		"POST /api/v1/ops/operators/:id/password", "GET /api/v1/ops/requests", "POST /api/v1/ops/requests",
+		"GET /api/v1/ops/requests/:id", "POST /api/v1/ops/requests/:id/approve", "POST /api/v1/ops/requests/:id/reject",
+		"GET /api/v1/ops/notices", "POST /api/v1/ops/notices/incidents", "POST /api/v1/ops/notices/maintenance",
+		"POST /api/v1/ops/notices/:id/resolve", "POST /api/v1/ops/notices/:id/cancel", "GET /api/v1/ops/audit",
+		"GET /api/v1/ops/audit.csv",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -28,7 +29,8 @@ var staticFiles embed.FS
 // pageNames are the templates in templates/, each parsed together with layout.html.
 var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "admin_security", "ops", "error",
 	"employees", "employee_form", "employee", "employee_import", "employee_job", "procedures", "procedure",
-	"procedure_new", "admin_ip", "webhooks"}
+	"procedure_new", "admin_ip", "webhooks", "maintenance", "ops_tenants", "ops_tenant", "ops_requests",
+	"ops_request", "ops_notices", "ops_audit", "ops_operators"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -47,6 +49,8 @@ var pageFuncs = template.FuncMap{
 	"procStatus": procedureStatusLabel,
 	"office":     procedureOfficeLabel,
 	"actor":      actorOf,
+	"opKind":     func(kind string) string { return cmp.Or(operationKinds[kind], kind) },
+	"list":       func(v ...string) []string { return v },
 }
 
 // invalid tells whether m lists an error for the field.
@@ -163,7 +167,9 @@ type view struct {
 	ClientIP string  // the address the request came from, where the page must show it (IP restriction)
 	IP       *ipView // the tenant admin's IP allow-list
 
-	Webhooks *webhooksView // the tenant admin's webhook pages
+	Webhooks *webhooksView  // the tenant admin's webhook pages
+	Notices  []ports.Notice // incident and maintenance notices (login and maintenance pages, the console)
+	Console  *consoleView   // the operator console's pages
 }
 
 // message is a bilingual message, Japanese first.
@@ -279,11 +285,12 @@ func kept(v string) string {
 }
 
 func (s *Server) loginPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "login", &view{Title: "ログイン / Log in"})
+	return s.render(c, http.StatusOK, "login", &view{Title: "ログイン / Log in", Notices: s.currentNotices(c)})
 }
 
 func (s *Server) opsLoginPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "login", &view{Title: "運用者ログイン / Operator login", Ops: true})
+	return s.render(c, http.StatusOK, "login", &view{Title: "運用者ログイン / Operator login", Ops: true,
+		Notices: s.currentNotices(c)})
 }
 
 func (s *Server) loginSubmit(c echo.Context) error { return s.submitLogin(c, false) }
@@ -307,7 +314,7 @@ func (s *Server) submitLogin(c echo.Context, ops bool) error {
 		if err != nil {
 			return err
 		}
-		return s.render(c, status, "login", &view{Title: title, Ops: ops, Error: msg,
+		return s.render(c, status, "login", &view{Title: title, Ops: ops, Error: msg, Notices: s.currentNotices(c),
 			Form: map[string]string{"tenant": kept(cmd.Tenant), "login": kept(cmd.Login)}})
 	}
 	// The session the browser had before ends here, so a cookie planted before the login is worth nothing.
@@ -354,10 +361,6 @@ func (s *Server) dashboard(c echo.Context) error {
 		v.Procedures = &proceduresView{Dashboard: &d}
 	}
 	return s.render(c, http.StatusOK, "dashboard", v)
-}
-
-func (s *Server) opsDashboard(c echo.Context) error {
-	return s.render(c, http.StatusOK, "ops", &view{Title: "運用管理 / Operations", Ops: true})
 }
 
 const accountsTitle = "アカウント管理 / Accounts"

@@ -72,6 +72,13 @@ type Deps struct {
 	Ready ports.Pinger
 	// Logger receives the access log and server-side error details; nil discards them.
 	Logger *slog.Logger
+	// Notices gives the login pages' notices and the maintenance switch; Operations is the two-person rule and
+	// AuditSearch the audit log search of the operator console.
+	Notices     ports.Notices
+	Operations  ports.Operations
+	AuditSearch ports.AuditSearch
+	// Clock tells the maintenance switch the time; nil means the system clock.
+	Clock ports.Clock
 }
 
 // Server is the HTTP adapter: an Echo instance with every route registered.
@@ -85,10 +92,11 @@ type Server struct {
 	attachments ports.ProcedureAttachments
 	webhooks    ports.Webhooks
 	ready       ports.Pinger
-	log         *slog.Logger
-	e           *echo.Echo
-	metrics     *metrics
-	pages       *pages
+	provider
+	log     *slog.Logger
+	e       *echo.Echo
+	metrics *metrics
+	pages   *pages
 	// csrf guards every page route (see newCSRF).
 	csrf echo.MiddlewareFunc
 	// https is true when the public URL is https or TLS is served here: it decides the cookie prefix,
@@ -142,6 +150,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	prov, err := newProvider(deps)
+	if err != nil {
+		return nil, err
+	}
 	pg, err := loadPages()
 	if err != nil {
 		return nil, err
@@ -156,6 +168,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		attachments: deps.Attachments,
 		webhooks:    deps.Webhooks,
 		ready:       deps.Ready,
+		provider:    prov,
 		log:         logger,
 		metrics:     newMetrics(cfg.Version, deps.Stats),
 		pages:       pg,
@@ -186,7 +199,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// Pre middleware runs before routing, so it also wraps 404 and 405 answers. The order is outermost first:
 	// the request ID and security headers must be on every response, the access log sees the final status
 	// because it hands errors to the error handler itself, recover sits inside it so a panic is logged as 500.
-	e.Pre(s.requestID, s.securityHeaders, s.accessLog, s.recover,
+	e.Pre(s.requestID, s.securityHeaders, s.accessLog, s.recover, s.maintenanceGate,
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.FormatInt(s.bodyLimit, 10) + "B",
 			Skipper: isUpload}), s.skipWebhooks)
 	s.csrf = s.newCSRF()
@@ -291,7 +304,7 @@ func (s *Server) routes() {
 
 	e.GET("/ops/login", s.opsLoginPage, s.csrf)
 	e.POST("/ops/login", s.opsLoginSubmit, s.csrf)
-	e.GET("/ops", s.opsDashboard, s.csrf, s.session(opsArea, gateFull))
+	s.consoleRoutes(api)
 }
 
 // ipExtractor finds the client address with ports.TrustedProxies.ClientIP, the one definition of what

@@ -23,6 +23,8 @@ import (
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/domain/notices"
+	"github.com/roumu/roumu/domain/operations"
 	"github.com/roumu/roumu/domain/procedures"
 	"github.com/roumu/roumu/domain/webhooks"
 	"github.com/roumu/roumu/ports"
@@ -44,6 +46,8 @@ type stores interface {
 	ports.AttachmentStore
 	ports.StatsReader
 	ports.WebhookStore
+	ports.NoticeStore
+	ports.OperationRequestStore
 	ports.Transactor
 	ports.Pinger
 }
@@ -57,6 +61,10 @@ type app struct {
 	accounts  *accounts.Service
 	employees *employees.Service
 	keys      *keyring.Keyring
+	// The provider's side: notices and the maintenance switch, the two-person rule, the audit search.
+	notices     *notices.Service
+	operations  *operations.Service
+	auditSearch *audit.Search
 	// procedures is the procedures module (手続き), also the procedures' documents (ports.ProcedureDocuments).
 	// It files electronically with the fake e-Gov (adapters/egov), whose filings end with the process: the
 	// real gateway needs a software key Roumu does not have (DOMAIN.md).
@@ -118,7 +126,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	auditLog := audit.New(a.store, clock)
 	a.accounts, err = accounts.New(ctx, accounts.Deps{
 		Tenants: a.store, Accounts: a.store, Throttle: a.store, Sessions: a.store, MFA: a.store, Tx: a.store,
-		Hasher: hasher, Audit: auditLog, Clock: clock, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
+		Hasher: hasher, Audit: auditLog, Clock: clock, OperationRecords: a.store, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
 	}, accounts.SessionPolicy{IdleTimeout: cfg.Session.IdleTimeout, AbsoluteTimeout: cfg.Session.AbsoluteTimeout,
 		StepTimeout: accounts.DefaultSessionPolicy.StepTimeout})
 	if err != nil {
@@ -148,6 +156,15 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
+	if a.notices, err = notices.New(notices.Deps{Notices: a.store, Tx: a.store, Audit: auditLog, Clock: clock}); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	a.operations, err = operations.New(operations.Deps{Requests: a.store, Tx: a.store, Audit: auditLog, Clock: clock,
+		Handlers: a.accounts.OperationHandlers()})
+	if err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	a.auditSearch = audit.NewSearch(a.store, auditLog)
 	return a, nil
 }
 

@@ -20,6 +20,8 @@ const (
 	scheduledChangesPeriod = 5 * time.Minute
 	// auditCheckpointPeriod bounds how much of the audit chain could be rewritten undetected.
 	auditCheckpointPeriod = 5 * time.Minute
+	// operationExpiryPeriod: a pending request shows as expired at once anyway; the job stores it so.
+	operationExpiryPeriod = 5 * time.Minute
 	// procedureEventsPeriod is how soon a hire, separation or dependent change shows as a procedure.
 	procedureEventsPeriod = 5 * time.Second
 	// filingPollPeriod is how often the offices are asked about electronic filings awaiting an answer.
@@ -54,7 +56,9 @@ func serveCommand() *cobra.Command {
 			srv, err := web.New(web.Config{PublicURL: cfg.Server.PublicURL, TrustedProxies: cfg.Server.TrustedProxies,
 				BodyLimit: cfg.Server.BodyLimit, TLSCertFile: cfg.Server.TLS.CertFile, TLSKeyFile: cfg.Server.TLS.KeyFile,
 				Version: versionString()}, web.Deps{Accounts: a.accounts, MFA: a.accounts, Employees: a.employees,
-				Procedures: a.procedures, Documents: a.procedures, Attachments: a.procedures, Webhooks: a.webhooks, Stats: a.store, Ready: a.store, Logger: a.log})
+				Procedures: a.procedures, Documents: a.procedures, Attachments: a.procedures, Webhooks: a.webhooks,
+				Notices: a.notices, Operations: a.operations, AuditSearch: a.auditSearch, Stats: a.store, Ready: a.store,
+				Logger: a.log})
 			if err != nil {
 				return err
 			}
@@ -64,6 +68,7 @@ func serveCommand() *cobra.Command {
 			go a.every(ctx, "filing status", filingPollPeriod, a.procedures.PollFilings)
 			go a.every(ctx, "webhook events", webhookEventsPeriod, a.webhooks.ConsumeEvents)
 			go a.every(ctx, "webhook deliveries", webhookSendPeriod, a.webhooks.ProcessDue)
+			go a.every(ctx, "operation request expiry", operationExpiryPeriod, a.operations.ExpireDue)
 			if a.checkpoints != nil {
 				cp := audit.NewCheckpointer(a.store, a.checkpoints, kernel.SystemClock{})
 				go a.every(ctx, "audit checkpoint", auditCheckpointPeriod, cp.Checkpoint)

@@ -37,6 +37,10 @@ func newServerWith(t testing.TB, env *testenv.Env, cfg web.Config) *web.Server {
 		Attachments: env.Procedures,
 		Stats:       env.Store,
 		Webhooks:    env.Webhooks,
+		Notices:     env.Notices,
+		Operations:  env.Operations,
+		AuditSearch: env.AuditSearch,
+		Clock:       env.Clock,
 		Ready:       env.Store,
 		Logger:      slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

@@ -26,6 +26,8 @@ import (
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/domain/notices"
+	"github.com/roumu/roumu/domain/operations"
 	"github.com/roumu/roumu/domain/procedures"
 	"github.com/roumu/roumu/domain/webhooks"
 	"github.com/roumu/roumu/ports"
@@ -56,6 +58,10 @@ type Env struct {
 	// real, by default to http:// and 127.0.0.1 too (WebhookDestinations), so that httptest receivers get
 	// the deliveries; its periodic jobs (ConsumeEvents, ProcessDue) run only when a test calls them.
 	Webhooks *webhooks.Service
+	// Notices, Operations (with the accounts module's handlers) and AuditSearch are the provider's side.
+	Notices     *notices.Service
+	Operations  *operations.Service
+	AuditSearch *audit.Search
 }
 
 // WebhookDestinations is the tests' policy: plain http to loopback allowed, as httptest servers listen.
@@ -99,7 +105,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	svc, err := accounts.New(context.Background(), accounts.Deps{
 		Tenants: store, Accounts: store, Throttle: store, Sessions: store, MFA: store, Tx: store,
-		Hasher: o.hasher, Audit: log, Clock: clock, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
+		Hasher: o.hasher, Audit: log, Clock: clock, OperationRecords: store, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
 	}, accounts.DefaultSessionPolicy)
 	if err != nil {
 		t.Fatalf("wiring accounts: %v", err)
@@ -123,8 +129,17 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("wiring webhooks: %v", err)
 	}
+	notes, err := notices.New(notices.Deps{Notices: store, Tx: store, Audit: log, Clock: clock})
+	if err != nil {
+		t.Fatalf("wiring notices: %v", err)
+	}
+	ops, err := operations.New(operations.Deps{Requests: store, Tx: store, Audit: log, Clock: clock,
+		Handlers: svc.OperationHandlers()})
+	if err != nil {
+		t.Fatalf("wiring operations: %v", err)
+	}
 	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register,
-		Procedures: procs, Gateway: gateway, Webhooks: hooks}
+		Procedures: procs, Gateway: gateway, Webhooks: hooks, Notices: notes, Operations: ops, AuditSearch: audit.NewSearch(store, log)}
 }
 
 // Password is a policy-compliant password used throughout the tests.
