@@ -283,9 +283,8 @@ func formInstant(field, v string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, ports.Invalid("invalid", "The request contains invalid values.", "入力内容に誤りがあります。",
-		ports.FieldError{Field: field, Code: "invalid_time", MessageEN: "must be a date and time (e.g. 2026-04-01T09:00, Japan time)",
-			MessageJA: "日時を指定してください（例: 2026-04-01T09:00、日本時間）"})
+	return time.Time{}, invalidFields([]ports.FieldError{{Field: field, Code: "invalid_time",
+		MessageEN: "must be a date and time (e.g. 2026-04-01T09:00, Japan time)", MessageJA: "日時を指定してください（例: 2026-04-01T09:00、日本時間）"}})
 }
 
 func (s *Server) opsPostIncident(c echo.Context) error {
@@ -353,21 +352,19 @@ func auditQuery(c echo.Context) (ports.AuditFilter, *auditView, error) {
 	if f.Until, err = formInstant("until", q.Get("until")); err != nil {
 		return f, av, err
 	}
-	for name, dst := range map[string]*int64{"after": &f.AfterSeq} {
-		if v := q.Get(name); v != "" {
-			n, perr := strconv.ParseInt(v, 10, 64)
-			if perr != nil || n < 0 {
-				return f, av, ports.Invalid("invalid", "The request contains invalid values.", "入力内容に誤りがあります。",
-					ports.FieldError{Field: name, Code: "invalid_number", MessageEN: "must be a whole number", MessageJA: "整数を指定してください"})
-			}
-			*dst = n
+	if v := q.Get("after"); v != "" {
+		n, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil || n < 0 {
+			return f, av, invalidFields([]ports.FieldError{{Field: "after", Code: "invalid_number",
+				MessageEN: "must be a whole number", MessageJA: "整数を指定してください"}})
 		}
+		f.AfterSeq = n
 	}
 	if v := q.Get("limit"); v != "" {
 		n, perr := strconv.Atoi(v)
 		if perr != nil || n < 1 {
-			return f, av, ports.Invalid("invalid", "The request contains invalid values.", "入力内容に誤りがあります。",
-				ports.FieldError{Field: "limit", Code: "invalid_number", MessageEN: "must be a positive whole number", MessageJA: "1以上の整数を指定してください"})
+			return f, av, invalidFields([]ports.FieldError{{Field: "limit", Code: "invalid_number",
+				MessageEN: "must be a positive whole number", MessageJA: "1以上の整数を指定してください"}})
 		}
 		f.Limit = n
 	}
