@@ -23,7 +23,7 @@ func malformed(en, ja string) *problemError {
 	return newProblem(http.StatusBadRequest, "malformed_json", en, ja)
 }
 
-// decodeJSON reads a request body into dst, a pointer to a flat struct with json tags, strictly: the media
+// decodeJSON reads a request body into dst, a pointer to a struct with json tags, strictly: the media
 // type must be application/json in UTF-8, the body one JSON object and nothing after it, every key one of
 // dst's (exact case, once), no NUL characters, and each value of its field's type. Go's decoder alone would
 // accept duplicate and differently-cased keys (the last one wins), a parser difference an attacker can use
@@ -79,17 +79,25 @@ func requireJSON(contentType string) error {
 	return nil
 }
 
-// jsonKeys lists the JSON member names of the struct dst points to.
+// jsonKeys lists the JSON member names of the struct dst points to; the members of an embedded struct
+// without a tag are its own, as encoding/json has them.
 func jsonKeys(dst any) map[string]bool {
 	keys := map[string]bool{}
-	t := reflect.TypeOf(dst).Elem()
+	addJSONKeys(reflect.TypeOf(dst).Elem(), keys)
+	return keys
+}
+
+func addJSONKeys(t reflect.Type, keys map[string]bool) {
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			addJSONKeys(f.Type, keys)
+		case name != "" && name != "-":
 			keys[name] = true
 		}
 	}
-	return keys
 }
 
 // checkJSON walks the tokens of body once, before decoding, to enforce what encoding/json does not.
