@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -176,9 +178,34 @@ func replyOperation(c echo.Context, status int) func(ports.OperationRequest, err
 	}
 }
 
+// operationStatuses are the statuses a request list can be filtered by.
+var operationStatuses = []string{ports.OperationPending, ports.OperationApproved, ports.OperationExecuting,
+	ports.OperationExecuted, ports.OperationFailed, ports.OperationRejected, ports.OperationExpired}
+
+// operationFilter reads the request list's filters (status, kind), refusing values no request can have.
+func operationFilter(c echo.Context) (ports.OperationFilter, error) {
+	f := ports.OperationFilter{Status: c.QueryParam("status"), Kind: c.QueryParam("kind")}
+	var errs []ports.FieldError
+	if f.Status != "" && !slices.Contains(operationStatuses, f.Status) {
+		errs = append(errs, ports.FieldError{Field: "status", Code: "invalid_choice",
+			MessageEN: "must be one of " + strings.Join(operationStatuses, ", "), MessageJA: "選択肢から指定してください"})
+	}
+	if _, known := operationKinds[f.Kind]; f.Kind != "" && !known {
+		errs = append(errs, ports.FieldError{Field: "kind", Code: "invalid_choice",
+			MessageEN: "is not an operation", MessageJA: "操作の種類が正しくありません"})
+	}
+	if len(errs) > 0 {
+		return f, invalidFields(errs)
+	}
+	return f, nil
+}
+
 func (s *Server) apiOpsRequests(c echo.Context) error {
-	list, err := s.operations.List(c.Request().Context(), principalOf(c),
-		ports.OperationFilter{Status: c.QueryParam("status"), Kind: c.QueryParam("kind")})
+	f, err := operationFilter(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.operations.List(c.Request().Context(), principalOf(c), f)
 	if err != nil {
 		return err
 	}

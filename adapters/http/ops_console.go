@@ -193,12 +193,15 @@ func (s *Server) opsRequestSubmit(c echo.Context) error {
 func (s *Server) opsRequests(c echo.Context) error { return s.showRequests(c, http.StatusOK, &view{}) }
 
 func (s *Server) showRequests(c echo.Context, status int, v *view) error {
-	st := c.QueryParam("status")
-	list, err := s.operations.List(c.Request().Context(), principalOf(c), ports.OperationFilter{Status: st})
+	f, err := operationFilter(c)
 	if err != nil {
 		return err
 	}
-	return s.console(c, status, "ops_requests", "申請 / Requests", &consoleView{Requests: list, Status: st}, v)
+	list, err := s.operations.List(c.Request().Context(), principalOf(c), f)
+	if err != nil {
+		return err
+	}
+	return s.console(c, status, "ops_requests", "申請 / Requests", &consoleView{Requests: list, Status: f.Status}, v)
 }
 
 func (s *Server) opsRequest(c echo.Context) error {
