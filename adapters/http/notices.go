@@ -161,19 +161,7 @@ func orJA(en, ja string) string {
 	return en
 }
 
-func noticeList(list []ports.Notice) map[string]any {
-	items := make([]noticeJSON, 0, len(list))
-	for _, n := range list {
-		items = append(items, toNoticeJSON(n))
-	}
-	return map[string]any{"items": items}
-}
-
 // apiNotices lists the current notices for anyone, as the login pages show them.
 func (s *Server) apiNotices(c echo.Context) error {
-	list, err := s.notices.Current(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, noticeList(list))
+	return replyItems(c, toNoticeJSON)(s.notices.Current(c.Request().Context()))
 }

@@ -70,16 +70,18 @@ func toTenantOverviewJSON(t ports.TenantOverview) tenantOverviewJSON {
 		ActiveAccounts: t.ActiveAccounts, CreatedAt: rfc3339(t.CreatedAt)}
 }
 
+// replyItems answers a list a port read as {"items": [...]}, or passes on the port's error.
+func replyItems[T, J any](c echo.Context, toJSON func(T) J) func([]T, error) error {
+	return func(list []T, err error) error {
+		if err != nil {
+			return err
+		}
+		return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(list, toJSON)})
+	}
+}
+
 func (s *Server) apiOpsTenants(c echo.Context) error {
-	list, err := s.accounts.ListTenants(c.Request().Context(), principalOf(c))
-	if err != nil {
-		return err
-	}
-	items := make([]tenantOverviewJSON, 0, len(list))
-	for _, t := range list {
-		items = append(items, toTenantOverviewJSON(t))
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": items})
+	return replyItems(c, toTenantOverviewJSON)(s.accounts.ListTenants(c.Request().Context(), principalOf(c)))
 }
 
 func (s *Server) apiOpsTenant(c echo.Context) error {
@@ -114,15 +116,7 @@ func (s *Server) apiOpsCreateTenant(c echo.Context) error {
 }
 
 func (s *Server) apiOpsOperators(c echo.Context) error {
-	list, err := s.accounts.ListOperators(c.Request().Context(), principalOf(c))
-	if err != nil {
-		return err
-	}
-	items := make([]accountJSON, 0, len(list))
-	for _, a := range list {
-		items = append(items, toAccountJSON(a))
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": items})
+	return replyItems(c, toAccountJSON)(s.accounts.ListOperators(c.Request().Context(), principalOf(c)))
 }
 
 func (s *Server) apiOpsIssuePassword(c echo.Context) error {
@@ -205,15 +199,7 @@ func (s *Server) apiOpsRequests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.operations.List(c.Request().Context(), principalOf(c), f)
-	if err != nil {
-		return err
-	}
-	items := make([]operationJSON, 0, len(list))
-	for _, r := range list {
-		items = append(items, toOperationJSON(r))
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": items})
+	return replyItems(c, toOperationJSON)(s.operations.List(c.Request().Context(), principalOf(c), f))
 }
 
 type operationRequest struct {
@@ -248,20 +234,12 @@ func (s *Server) apiOpsDecide(approve bool) echo.HandlerFunc {
 				return err
 			}
 		}
-		decide := s.operations.Reject
-		if approve {
-			decide = s.operations.Approve
-		}
-		return replyOperation(c, http.StatusOK)(decide(c.Request().Context(), principalOf(c), c.Param("id"), req.Comment))
+		return replyOperation(c, http.StatusOK)(s.decision(approve)(c.Request().Context(), principalOf(c), c.Param("id"), req.Comment))
 	}
 }
 
 func (s *Server) apiOpsNotices(c echo.Context) error {
-	list, err := s.notices.List(c.Request().Context(), principalOf(c))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, noticeList(list))
+	return replyItems(c, toNoticeJSON)(s.notices.List(c.Request().Context(), principalOf(c)))
 }
 
 type noticeTextRequest struct {
@@ -328,11 +306,10 @@ func (s *Server) apiOpsScheduleMaintenance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ws := make([]warningJSON, 0, len(warnings))
-	for _, w := range warnings {
-		ws = append(ws, warningJSON{Code: w.Code, Message: w.MessageEN, MessageJA: w.MessageJA})
+	toWarningJSON := func(w ports.Warning) warningJSON {
+		return warningJSON{Code: w.Code, Message: w.MessageEN, MessageJA: w.MessageJA}
 	}
-	return writeJSON(c, http.StatusCreated, map[string]any{"notice": toNoticeJSON(n), "warnings": ws})
+	return writeJSON(c, http.StatusCreated, map[string]any{"notice": toNoticeJSON(n), "warnings": jsonItems(warnings, toWarningJSON)})
 }
 
 func (s *Server) apiOpsNoticeAction(act func(context.Context, ports.Principal, string) (ports.Notice, error)) echo.HandlerFunc {
@@ -360,6 +337,12 @@ type auditRecordJSON struct {
 	Hash      string            `json:"hash"`
 }
 
+func toAuditRecordJSON(r ports.AuditRecord) auditRecordJSON {
+	e := r.Event
+	return auditRecordJSON{Seq: r.Seq, At: rfc3339(e.At), TenantID: e.TenantID, ActorID: e.ActorID, ActorKind: e.ActorKind,
+		Action: e.Action, Target: e.Target, IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Detail: e.Detail, Hash: r.Hash}
+}
+
 // apiOpsAudit searches the audit log; next_after continues the search (null at its end).
 func (s *Server) apiOpsAudit(c echo.Context) error {
 	f, _, err := auditQuery(c)
@@ -370,16 +353,9 @@ func (s *Server) apiOpsAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items := make([]auditRecordJSON, 0, len(page.Records))
-	for _, r := range page.Records {
-		e := r.Event
-		items = append(items, auditRecordJSON{Seq: r.Seq, At: rfc3339(e.At), TenantID: e.TenantID, ActorID: e.ActorID,
-			ActorKind: e.ActorKind, Action: e.Action, Target: e.Target, IP: e.IP, UserAgent: e.UserAgent,
-			Outcome: e.Outcome, Detail: e.Detail, Hash: r.Hash})
-	}
 	var next *int64
 	if page.Next > 0 {
 		next = &page.Next
 	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": items, "next_after": next})
+	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(page.Records, toAuditRecordJSON), "next_after": next})
 }

@@ -216,15 +216,19 @@ func (s *Server) showRequest(c echo.Context, status int, v *view, issued *create
 	return s.console(c, status, "ops_request", "作業記録 / Work record", &consoleView{Request: &r, Issued: issued}, v)
 }
 
+// decision is the operations' approval (which executes the request) or rejection.
+func (s *Server) decision(approve bool) func(ctx context.Context, p ports.Principal, id, comment string) (ports.OperationRequest, error) {
+	if approve {
+		return s.operations.Approve
+	}
+	return s.operations.Reject
+}
+
 // opsDecide approves (and so executes) or rejects a request. Approving one's own request is refused with the
 // domain's message, on the request's page.
 func (s *Server) opsDecide(approve bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		decide := s.operations.Reject
-		if approve {
-			decide = s.operations.Approve
-		}
-		_, err := decide(c.Request().Context(), principalOf(c), c.Param("id"), c.Request().PostForm.Get("comment"))
+		_, err := s.decision(approve)(c.Request().Context(), principalOf(c), c.Param("id"), c.Request().PostForm.Get("comment"))
 		if err != nil {
 			return s.failed(c, err, func(status int, v *view) error { return s.showRequest(c, status, v, nil) })
 		}
