@@ -86,9 +86,15 @@ func (s *Server) bearer(g gate, roles ...string) echo.MiddlewareFunc {
 			}
 			p, err := s.accounts.Authenticate(c.Request().Context(), token, source(c))
 			if err != nil {
+				if lerr := s.limit(c, addressSubject(c, ports.RateAddress)); lerr != nil {
+					return lerr
+				}
 				if errors.Is(err, ports.ErrUnauthenticated) {
 					c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="roumu", error="invalid_token"`)
 				}
+				return err
+			}
+			if err := s.limit(c, principalSubject(p)); err != nil {
 				return err
 			}
 			if !g.admits(p.Stage) {

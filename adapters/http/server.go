@@ -68,6 +68,8 @@ type Deps struct {
 	Stats ports.StatsReader
 	// Webhooks is the webhooks module; without it the webhook routes are not registered (404).
 	Webhooks ports.Webhooks
+	// RateLimiter counts API requests and login attempts (see ratelimit.go); nil limits nothing.
+	RateLimiter ports.RateLimiter
 	// Ready answers /readyz; nil means always ready.
 	Ready ports.Pinger
 	// Logger receives the access log and server-side error details; nil discards them.
@@ -93,6 +95,7 @@ type Server struct {
 	webhooks    ports.Webhooks
 	ready       ports.Pinger
 	provider
+	limiter ports.RateLimiter
 	log     *slog.Logger
 	e       *echo.Echo
 	metrics *metrics
@@ -169,6 +172,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		webhooks:    deps.Webhooks,
 		ready:       deps.Ready,
 		provider:    prov,
+		limiter:     deps.RateLimiter,
 		log:         logger,
 		metrics:     newMetrics(cfg.Version, deps.Stats),
 		pages:       pg,
@@ -225,6 +229,7 @@ func (s *Server) routes() {
 	e.GET("/static/*", s.static)
 
 	// The JSON API: bearer tokens only, never cookies, hence no CSRF here.
+	e.Use(s.apiRateLimit)
 	api := e.Group("/api/v1")
 	api.POST("/auth/login", s.apiLogin)
 	api.POST("/auth/logout", s.apiLogout, s.bearer(gateAny))
@@ -268,7 +273,7 @@ func (s *Server) routes() {
 	// Browser pages: cookie session, CSRF on every form. The WebAuthn endpoints the page script calls answer
 	// JSON, errors included (see wantsJSON), and take the token in the X-CSRF-Token header.
 	e.GET("/login", s.loginPage, s.csrf)
-	e.POST("/login", s.loginSubmit, s.csrf)
+	e.POST("/login", s.loginSubmit, s.loginRateLimit, s.csrf)
 	e.POST("/logout", s.logout, s.csrf)
 
 	mfaPage := s.session(anyArea, gateMFA)
@@ -303,7 +308,7 @@ func (s *Server) routes() {
 	s.ipRestrictionRoutes(api)
 
 	e.GET("/ops/login", s.opsLoginPage, s.csrf)
-	e.POST("/ops/login", s.opsLoginSubmit, s.csrf)
+	e.POST("/ops/login", s.opsLoginSubmit, s.loginRateLimit, s.csrf)
 	s.consoleRoutes(api)
 }
 

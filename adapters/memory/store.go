@@ -23,6 +23,9 @@ import (
 type Store struct {
 	mu sync.Mutex
 	st state
+	// rates are the rate-limit counters (ratelimit.go): kept outside state, so a transaction that rolls back
+	// never undoes a counted request.
+	rates map[rateWindowKey]rateWindow
 }
 
 var (
@@ -45,7 +48,8 @@ var (
 	_ ports.NoticeStore           = (*Store)(nil)
 	_ ports.OperationRequestStore = (*Store)(nil)
 
-	_ ports.WebhookStore = (*Store)(nil)
+	_ ports.WebhookStore   = (*Store)(nil)
+	_ ports.RateLimitStore = (*Store)(nil)
 )
 
 // state is everything the store holds. Values in its maps are never modified in place (an update stores a

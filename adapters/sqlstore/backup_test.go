@@ -31,6 +31,8 @@ func seedEverything(t *testing.T, s *sqlstore.Store) {
 		Status: ports.AccountActive, PasswordHash: "$argon2id$y", CreatedAt: t0, UpdatedAt: t0}))
 	_, err := s.AddFailure(ctx, "b/花子", t0)
 	must(t, err)
+	_, err = s.HitRateWindow(ctx, "login:10.0.0.1", t0, t0.Add(time.Minute))
+	must(t, err)
 	must(t, s.CreateSession(ctx, ports.SessionRecord{TokenHash: "th", AccountID: account, TenantID: tenant, Stage: "full",
 		CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(time.Hour), IP: "10.0.0.1", UserAgent: "test"}))
 	must(t, s.PutTOTP(ctx, ports.TOTPRecord{TenantID: tenant, AccountID: account, SecretSealed: []byte{0, 1, 2, 0xff}, Confirmed: true, LastStep: 42, CreatedAt: t0}))

@@ -81,6 +81,7 @@ var (
 	_ ports.NoticeStore           = (*Store)(nil)
 	_ ports.OperationRequestStore = (*Store)(nil)
 	_ ports.WebhookStore          = (*Store)(nil)
+	_ ports.RateLimitStore        = (*Store)(nil)
 	_ ports.Transactor            = (*Store)(nil)
 	_ ports.Pinger                = (*Store)(nil)
 )

@@ -26,6 +26,7 @@ import (
 	"github.com/roumu/roumu/domain/notices"
 	"github.com/roumu/roumu/domain/operations"
 	"github.com/roumu/roumu/domain/procedures"
+	"github.com/roumu/roumu/domain/ratelimit"
 	"github.com/roumu/roumu/domain/webhooks"
 	"github.com/roumu/roumu/ports"
 )
@@ -48,6 +49,7 @@ type stores interface {
 	ports.WebhookStore
 	ports.NoticeStore
 	ports.OperationRequestStore
+	ports.RateLimitStore
 	ports.Transactor
 	ports.Pinger
 }
@@ -71,6 +73,8 @@ type app struct {
 	procedures *procedures.Service
 	// webhooks is the webhooks module, posting through a sender confined to the configured destinations.
 	webhooks *webhooks.Service
+	// rateLimits counts API requests and login attempts in the store, shared by every instance.
+	rateLimits *ratelimit.Limiter
 	// checkpoints keeps signed audit checkpoints outside the database; nil on the memory driver, whose chain
 	// ends with the process.
 	checkpoints ports.AuditCheckpoints
@@ -165,6 +169,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, errors.Join(err, a.Close())
 	}
 	a.auditSearch = audit.NewSearch(a.store, auditLog)
+	if a.rateLimits, err = ratelimit.New(a.store, clock, ratelimit.DefaultPolicy); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
 	return a, nil
 }
 

@@ -30,6 +30,8 @@ const (
 	// queued or retried delivery goes out.
 	webhookEventsPeriod = 5 * time.Second
 	webhookSendPeriod   = 5 * time.Second
+	// rateLimitSweepInterval: expired rate-limit windows are never read again; the sweep keeps the table small.
+	rateLimitSweepInterval = time.Minute
 )
 
 func serveCommand() *cobra.Command {
@@ -57,7 +59,7 @@ func serveCommand() *cobra.Command {
 				BodyLimit: cfg.Server.BodyLimit, TLSCertFile: cfg.Server.TLS.CertFile, TLSKeyFile: cfg.Server.TLS.KeyFile,
 				Version: versionString()}, web.Deps{Accounts: a.accounts, MFA: a.accounts, Employees: a.employees,
 				Procedures: a.procedures, Documents: a.procedures, Attachments: a.procedures, Webhooks: a.webhooks,
-				Notices: a.notices, Operations: a.operations, AuditSearch: a.auditSearch, Stats: a.store, Ready: a.store,
+				Notices: a.notices, Operations: a.operations, AuditSearch: a.auditSearch, Stats: a.store, RateLimiter: a.rateLimits, Ready: a.store,
 				Logger: a.log})
 			if err != nil {
 				return err
@@ -69,6 +71,7 @@ func serveCommand() *cobra.Command {
 			go a.every(ctx, "webhook events", webhookEventsPeriod, a.webhooks.ConsumeEvents)
 			go a.every(ctx, "webhook deliveries", webhookSendPeriod, a.webhooks.ProcessDue)
 			go a.every(ctx, "operation request expiry", operationExpiryPeriod, a.operations.ExpireDue)
+			go a.every(ctx, "rate-limit sweep", rateLimitSweepInterval, a.rateLimits.Sweep)
 			if a.checkpoints != nil {
 				cp := audit.NewCheckpointer(a.store, a.checkpoints, kernel.SystemClock{})
 				go a.every(ctx, "audit checkpoint", auditCheckpointPeriod, cp.Checkpoint)

@@ -24,8 +24,15 @@ func newServer(t testing.TB, env *testenv.Env, publicURL string) *web.Server {
 	return newServerWith(t, env, web.Config{PublicURL: publicURL})
 }
 
-// newServerWith is newServer with a whole configuration (trusted proxies, say).
+// newServerWith is newServer with a whole configuration (trusted proxies, say), without rate limits (the
+// tests log in far more often than a person would).
 func newServerWith(t testing.TB, env *testenv.Env, cfg web.Config) *web.Server {
+	t.Helper()
+	return newLimitedServer(t, env, cfg, nil)
+}
+
+// newLimitedServer is newServerWith counting requests with limiter (nil: no limits).
+func newLimitedServer(t testing.TB, env *testenv.Env, cfg web.Config, limiter ports.RateLimiter) *web.Server {
 	t.Helper()
 	cfg.Version = "e2e"
 	srv, err := web.New(cfg, web.Deps{
@@ -41,6 +48,7 @@ func newServerWith(t testing.TB, env *testenv.Env, cfg web.Config) *web.Server {
 		Operations:  env.Operations,
 		AuditSearch: env.AuditSearch,
 		Clock:       env.Clock,
+		RateLimiter: limiter,
 		Ready:       env.Store,
 		Logger:      slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
@@ -68,7 +76,13 @@ func startApp(t *testing.T) *app {
 // startAppWith serves env with the configuration cfg.
 func startAppWith(t *testing.T, env *testenv.Env, cfg web.Config) *app {
 	t.Helper()
-	ts := httptest.NewServer(newServerWith(t, env, cfg).Handler())
+	return serveApp(t, env, newServerWith(t, env, cfg))
+}
+
+// serveApp serves srv, the server of env.
+func serveApp(t *testing.T, env *testenv.Env, srv *web.Server) *app {
+	t.Helper()
+	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	client := ts.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

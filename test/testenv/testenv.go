@@ -29,6 +29,7 @@ import (
 	"github.com/roumu/roumu/domain/notices"
 	"github.com/roumu/roumu/domain/operations"
 	"github.com/roumu/roumu/domain/procedures"
+	"github.com/roumu/roumu/domain/ratelimit"
 	"github.com/roumu/roumu/domain/webhooks"
 	"github.com/roumu/roumu/ports"
 )
@@ -62,6 +63,8 @@ type Env struct {
 	Notices     *notices.Service
 	Operations  *operations.Service
 	AuditSearch *audit.Search
+	// RateLimits are the service's limits (ratelimit.DefaultPolicy) counted in Store by Clock.
+	RateLimits *ratelimit.Limiter
 }
 
 // WebhookDestinations is the tests' policy: plain http to loopback allowed, as httptest servers listen.
@@ -138,8 +141,13 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("wiring operations: %v", err)
 	}
+	limits, err := ratelimit.New(store, clock, ratelimit.DefaultPolicy)
+	if err != nil {
+		t.Fatalf("wiring rate limits: %v", err)
+	}
 	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register,
-		Procedures: procs, Gateway: gateway, Webhooks: hooks, Notices: notes, Operations: ops, AuditSearch: audit.NewSearch(store, log)}
+		Procedures: procs, Gateway: gateway, Webhooks: hooks, Notices: notes, Operations: ops, AuditSearch: audit.NewSearch(store, log),
+		RateLimits: limits}
 }
 
 // Password is a policy-compliant password used throughout the tests.

@@ -1,0 +1,17 @@
+-- Rate limits shared by every instance: one counter per key (a token, a session's account, a client
+-- address, each with its kind as a prefix) and fixed window. HitRateWindow counts with one upsert, so
+-- concurrent requests on several instances are never lost; the periodic cleanup deletes expired windows
+-- by expires_at.
+
+-- +goose Up
+CREATE TABLE rate_windows (
+    key          TEXT  NOT NULL,
+    window_start TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    hits         INTEGER NOT NULL CHECK (hits > 0),
+    PRIMARY KEY (key, window_start)
+) STRICT;
+CREATE INDEX rate_windows_expires_idx ON rate_windows (expires_at);
+
+-- +goose Down
+DROP TABLE rate_windows;
