@@ -23,7 +23,11 @@ type Principal struct {
 	Roles      []string
 	Stage      string // what the session may open (Stage* constants)
 	SessionID  string // the stored hash of the session token (never the token): names the session's ceremonies
-	Source     Source
+	// TokenID names the API token the request authenticated with ("" for a session); Scopes are the token's
+	// (see Allows). A token's principal has the roles its creator holds now and Stage StageFull.
+	TokenID string
+	Scopes  []string
+	Source  Source
 }
 
 // HasRole tells whether the principal holds role.
@@ -158,10 +162,12 @@ type Accounts interface {
 	Login(ctx context.Context, cmd LoginCommand) (LoginResult, error)
 	// OperatorLogin is Login for provider operators, under the same policies.
 	OperatorLogin(ctx context.Context, cmd LoginCommand) (LoginResult, error)
-	// Authenticate resolves a session token; expired or unknown tokens are ErrUnauthenticated, and so are
-	// sessions of a disabled account or a suspended or deleted tenant. A member's request from an address the
-	// tenant's allow-list (as it is now) does not allow is ErrForbidden "ip_not_allowed" and audited; the
-	// session stays, for when the member is back on an allowed network.
+	// Authenticate resolves a session token or an API token (APITokenPrefix); expired, revoked or unknown
+	// tokens are ErrUnauthenticated, and so are sessions and API tokens of a disabled account or a suspended
+	// or deleted tenant. An API token's principal carries its TokenID and Scopes. A member's request from an
+	// address the tenant's allow-list (as it is now) does not allow is ErrForbidden "ip_not_allowed" and
+	// audited, for sessions and API tokens alike; the session stays, for when the member is back on an allowed
+	// network.
 	Authenticate(ctx context.Context, token string, src Source) (Principal, error)
 	Logout(ctx context.Context, token string, src Source) error
 	// ChangePassword checks the current password, applies the password policy, ends every session of the

@@ -19,7 +19,8 @@ import (
 
 // Store is the in-memory implementation of ports.TenantStore, AccountStore, ThrottleStore, SessionStore,
 // MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, ProcedureStore, AttachmentStore, NoticeStore,
-// OperationRequestStore, WebhookStore, Transactor and Pinger. Its zero value is not usable; call New.
+// OperationRequestStore, WebhookStore, APITokenStore, Transactor and Pinger. Its zero value is not usable;
+// call New.
 type Store struct {
 	mu sync.Mutex
 	st state
@@ -50,6 +51,7 @@ var (
 
 	_ ports.WebhookStore   = (*Store)(nil)
 	_ ports.RateLimitStore = (*Store)(nil)
+	_ ports.APITokenStore  = (*Store)(nil)
 )
 
 // state is everything the store holds. Values in its maps are never modified in place (an update stores a
@@ -94,6 +96,8 @@ type state struct {
 	webhookSubs   map[string]ports.WebhookSubscriptionRecord // by ID
 	deliveries    map[string]ports.WebhookDeliveryRecord     // by ID
 	deliveryPairs map[deliveryPair]string                    // (subscription ID, event ID) → delivery ID
+
+	apiTokens map[string]ports.APITokenRecord // by ID (apitokens.go)
 }
 
 type loginKey struct{ tenantID, loginKey string }
@@ -136,6 +140,8 @@ func New() *Store {
 		webhookSubs:   map[string]ports.WebhookSubscriptionRecord{},
 		deliveries:    map[string]ports.WebhookDeliveryRecord{},
 		deliveryPairs: map[deliveryPair]string{},
+
+		apiTokens: map[string]ports.APITokenRecord{},
 	}}
 }
 
@@ -178,6 +184,8 @@ func (st *state) snapshot() state {
 		webhookSubs:   maps.Clone(st.webhookSubs),
 		deliveries:    maps.Clone(st.deliveries),
 		deliveryPairs: maps.Clone(st.deliveryPairs),
+
+		apiTokens: maps.Clone(st.apiTokens),
 	}
 }
 

@@ -36,8 +36,8 @@ const (
 )
 
 // Store implements the store ports (tenants, accounts, throttles, sessions, MFA, audit, employees,
-// departments, outbox, jobs, procedures, notices, operation requests, webhooks), the Transactor and the
-// Pinger on one database.
+// departments, outbox, jobs, procedures, notices, operation requests, webhooks, API tokens), the Transactor
+// and the Pinger on one database.
 type Store struct {
 	driver string
 	// write runs writes and transactions; read runs reads outside transactions. On Postgres they are the
@@ -82,6 +82,7 @@ var (
 	_ ports.OperationRequestStore = (*Store)(nil)
 	_ ports.WebhookStore          = (*Store)(nil)
 	_ ports.RateLimitStore        = (*Store)(nil)
+	_ ports.APITokenStore         = (*Store)(nil)
 	_ ports.Transactor            = (*Store)(nil)
 	_ ports.Pinger                = (*Store)(nil)
 )

@@ -65,6 +65,8 @@ func open(t *testing.T, factory Factory, need ...string) Stores {
 			missing = s.OperationRequests == nil
 		case "Webhooks":
 			missing = s.Webhooks == nil
+		case "APITokens":
+			missing = s.APITokens == nil
 		default:
 			t.Fatalf("porttest: unknown store %q", n)
 		}

@@ -9,7 +9,8 @@
 //		porttest.RunAll(t, func(t *testing.T) porttest.Stores {
 //			s := memory.New()
 //			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
-//				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Attachments: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s}
+//				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Attachments: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s,
+//				APITokens: s}
 //		})
 //	}
 //
@@ -50,6 +51,8 @@ type Stores struct {
 	Webhooks          ports.WebhookStore
 
 	Stats ports.StatsReader
+
+	APITokens ports.APITokenStore
 }
 
 // Factory returns fresh, empty stores for one test; it registers any cleanup with t.Cleanup. It is called
@@ -81,6 +84,7 @@ func RunAll(t *testing.T, factory Factory) {
 		{"OperationRequestStore", TestOperationRequestStore},
 		{"WebhookStore", TestWebhookStore},
 		{"StatsReader", TestStatsReader},
+		{"APITokenStore", TestAPITokenStore},
 	}
 	for _, s := range suites {
 		t.Run("contract="+s.name, func(t *testing.T) { s.run(t, factory) })
