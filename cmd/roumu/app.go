@@ -38,6 +38,7 @@ type stores interface {
 	ports.ThrottleStore
 	ports.SessionStore
 	ports.MFAStore
+	ports.APITokenStore
 	ports.AuditStore
 	ports.EmployeeStore
 	ports.DepartmentStore
@@ -129,8 +130,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	clock := kernel.SystemClock{}
 	auditLog := audit.New(a.store, clock)
 	a.accounts, err = accounts.New(ctx, accounts.Deps{
-		Tenants: a.store, Accounts: a.store, Throttle: a.store, Sessions: a.store, MFA: a.store, Tx: a.store,
-		Hasher: hasher, Audit: auditLog, Clock: clock, OperationRecords: a.store, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
+		Tenants: a.store, Accounts: a.store, Throttle: a.store, Sessions: a.store, MFA: a.store, APITokens: a.store,
+		Tx: a.store, Hasher: hasher, Audit: auditLog, Clock: clock, OperationRecords: a.store, Cipher: keys,
+		TOTP: totp.Generator{}, WebAuthn: rp,
 	}, accounts.SessionPolicy{IdleTimeout: cfg.Session.IdleTimeout, AbsoluteTimeout: cfg.Session.AbsoluteTimeout,
 		StepTimeout: accounts.DefaultSessionPolicy.StepTimeout})
 	if err != nil {

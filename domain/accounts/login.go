@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/roumu/roumu/ports"
@@ -263,6 +264,9 @@ func (s *Service) Authenticate(ctx context.Context, token string, src ports.Sour
 	if token == "" || len(token) > maxTokenLength {
 		return ports.Principal{}, unauthenticated("unauthenticated")
 	}
+	if strings.HasPrefix(token, ports.APITokenPrefix) {
+		return s.authenticateAPIToken(ctx, token, src)
+	}
 	hash := hashToken(token)
 	sess, err := s.Sessions.SessionByHash(ctx, hash)
 	if errors.Is(err, ports.ErrNotFound) {
@@ -411,9 +415,11 @@ type caller struct {
 	key    string
 }
 
-// loadCaller loads the principal's account when its session stage is one of stages.
+// loadCaller loads the principal's account when its session stage is one of stages. API tokens are refused:
+// what needs the account itself (its password, its second factors) belongs to the person, not to an
+// integration.
 func (s *Service) loadCaller(ctx context.Context, p ports.Principal, stages ...string) (caller, error) {
-	if !slices.Contains(stages, p.Stage) {
+	if p.IsAPIToken() || !slices.Contains(stages, p.Stage) {
 		return caller{}, forbidden()
 	}
 	var c caller

@@ -1,5 +1,6 @@
 // Package accounts is the accounts module: tenants, one account per person, the password and lockout policies,
-// sessions and second factors. It implements ports.Accounts and reaches the world only through driven ports.
+// sessions, second factors and integration API tokens. It implements ports.Accounts and reaches the world only
+// through driven ports.
 package accounts
 
 import (
@@ -16,19 +17,21 @@ type Deps struct {
 	Throttle ports.ThrottleStore
 	Sessions ports.SessionStore
 	MFA      ports.MFAStore
-	Tx       ports.Transactor
-	Hasher   ports.PasswordHasher
-	Audit    ports.AuditLog
-	Clock    ports.Clock
-	Cipher   ports.Cipher // seals TOTP secrets at rest
-	TOTP     ports.TOTPGenerator
-	WebAuthn ports.WebAuthn
+	// APITokens keeps integration tokens (apitokens.go).
+	APITokens ports.APITokenStore
+	Tx        ports.Transactor
+	Hasher    ports.PasswordHasher
+	Audit     ports.AuditLog
+	Clock     ports.Clock
+	Cipher    ports.Cipher // seals TOTP secrets at rest
+	TOTP      ports.TOTPGenerator
+	WebAuthn  ports.WebAuthn
 	// OperationRecords is read (never written) to find the work record of an operator grant; without it
 	// IssueOperatorPassword is unavailable.
 	OperationRecords ports.OperationRequestStore
 }
 
-// Service implements ports.Accounts.
+// Service implements ports.Accounts (and ports.MFA and ports.APITokens).
 type Service struct {
 	Deps
 	lockout  Lockout
@@ -38,12 +41,18 @@ type Service struct {
 	dummyHash string
 }
 
-var _ ports.Accounts = (*Service)(nil)
+var (
+	_ ports.Accounts  = (*Service)(nil)
+	_ ports.APITokens = (*Service)(nil)
+)
 
 // New builds the accounts service. It hashes one throw-away password at the configured cost (for dummyHash).
 func New(ctx context.Context, deps Deps, sessions SessionPolicy) (*Service, error) {
 	if sessions.IdleTimeout <= 0 || sessions.AbsoluteTimeout <= 0 || sessions.StepTimeout <= 0 {
 		return nil, fmt.Errorf("accounts: session timeouts must be positive")
+	}
+	if deps.APITokens == nil {
+		return nil, fmt.Errorf("accounts: Deps.APITokens is required")
 	}
 	dummy, err := deps.Hasher.Hash(ctx, "dummy password that no account has: "+newOneTimePassword())
 	if err != nil {

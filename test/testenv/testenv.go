@@ -107,7 +107,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("relying party: %v", err)
 	}
 	svc, err := accounts.New(context.Background(), accounts.Deps{
-		Tenants: store, Accounts: store, Throttle: store, Sessions: store, MFA: store, Tx: store,
+		Tenants: store, Accounts: store, Throttle: store, Sessions: store, MFA: store, APITokens: store, Tx: store,
 		Hasher: o.hasher, Audit: log, Clock: clock, OperationRecords: store, Cipher: keys, TOTP: totp.Generator{}, WebAuthn: rp,
 	}, accounts.DefaultSessionPolicy)
 	if err != nil {
