@@ -79,6 +79,11 @@ func seedEverything(t *testing.T, s *sqlstore.Store) {
 	_, err = s.AddDeliveries(ctx, ports.WebhookDeliveryRecord{ID: "wd1", TenantID: tenant, SubscriptionID: "w1", EventID: "ev1",
 		EventType: "employee.hired", Body: []byte(`{"id":"ev1"}`), Status: ports.DeliveryPending, NextAttemptAt: t0, CreatedAt: t0})
 	must(t, err)
+	must(t, s.CreateAPIToken(ctx, ports.APITokenRecord{ID: "0123456789abcdef", TenantID: tenant, Name: "給与連携",
+		Scopes: []string{ports.ScopeEmployeesRead}, SecretHash: "ab12", CreatedBy: account, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	must(t, s.CreateAPIToken(ctx, ports.APITokenRecord{ID: "fedcba9876543210", TenantID: tenant, Name: "旧連携",
+		Scopes: []string{}, SecretHash: "cd34", CreatedBy: account, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour),
+		LastUsedAt: t0, LastUsedIP: "2001:db8::1", RevokedAt: t0.Add(time.Minute), RevokedBy: account}))
 }
 
 // dump reads every table of s through a snapshot, as sorted rows of values normalised so that both dialects
