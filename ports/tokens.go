@@ -86,11 +86,13 @@ type APITokenView struct {
 	LastUsedIP string
 }
 
-// CreateAPITokenCommand creates an API token.
+// CreateAPITokenCommand creates an API token. The expiry is required, at most a year ahead (see
+// accounts.MaxAPITokenLifetime): either ExpiresAt, or ExpiresIn from now when ExpiresAt is zero.
 type CreateAPITokenCommand struct {
 	Name      string
 	Scopes    []string
-	ExpiresAt time.Time // required; at most a year ahead (see accounts.MaxAPITokenLifetime)
+	ExpiresAt time.Time
+	ExpiresIn time.Duration
 }
 
 // APITokens is the driving port of integration tokens (the accounts module implements it). Only a tenant admin

@@ -75,7 +75,8 @@ func tokenOf(c echo.Context) string {
 }
 
 // bearer authenticates an API request by its Authorization header (cookies are never read on the API, which
-// is why it needs no CSRF protection) and admits it when its stage passes g and it holds every role.
+// is why it needs no CSRF protection) and admits it when its stage passes g and it holds every role; an API
+// token also needs the scope of the route (checkScope).
 func (s *Server) bearer(g gate, roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -95,6 +96,9 @@ func (s *Server) bearer(g gate, roles ...string) echo.MiddlewareFunc {
 				return err
 			}
 			if err := s.limit(c, principalSubject(p)); err != nil {
+				return err
+			}
+			if err := checkScope(c, p); err != nil {
 				return err
 			}
 			if !g.admits(p.Stage) {
@@ -179,7 +183,8 @@ func (s *Server) session(a area, g gate, roles ...string) echo.MiddlewareFunc {
 				return leave(c, login, errSessionEnded)
 			}
 			p, err := s.accounts.Authenticate(c.Request().Context(), ck.Value, source(c))
-			if errors.Is(err, ports.ErrUnauthenticated) {
+			// An integration token opens no page, whatever cookie it is put in.
+			if errors.Is(err, ports.ErrUnauthenticated) || (err == nil && p.IsAPIToken()) {
 				s.clearSessionCookie(c)
 				return leave(c, login, errSessionEnded)
 			}

@@ -46,8 +46,8 @@ type harness struct {
 func newHarness(t *testing.T, cfg web.Config, deps ...func(*web.Deps)) *harness {
 	t.Helper()
 	h := &harness{t: t, fake: newFake(), logs: &syncBuffer{}}
-	d := web.Deps{Accounts: h.fake, MFA: h.fake, Employees: fakeEmployees{}, Procedures: fakeProcedures{},
-		Notices: fakeNotices{}, Operations: fakeOperations{}, AuditSearch: fakeAuditSearch{},
+	d := web.Deps{Accounts: h.fake, MFA: h.fake, APITokens: fakeAPITokens{}, Employees: fakeEmployees{},
+		Procedures: fakeProcedures{}, Notices: fakeNotices{}, Operations: fakeOperations{}, AuditSearch: fakeAuditSearch{},
 		Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for _, fn := range deps {
 		fn(&d)

@@ -139,6 +139,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	if _, err := web.New(web.Config{}, web.Deps{Accounts: f}); err == nil {
 		t.Error("no MFA port accepted")
 	}
+	if _, err := web.New(web.Config{}, web.Deps{Accounts: f, MFA: f, Employees: fakeEmployees{}, Procedures: fakeProcedures{}}); err == nil {
+		t.Error("no APITokens port accepted")
+	}
 }
 
 func TestRecoverAndAccessLog(t *testing.T) {
@@ -315,6 +318,9 @@ func TestRoutes(t *testing.T) {
 		// the tenant's IP allow-list
 		"GET /api/v1/tenant/ip-restriction", "PUT /api/v1/tenant/ip-restriction",
 		"GET /admin/security/ip", "POST /admin/security/ip",
+		// integration tokens
+		"GET /api/v1/api-tokens", "POST /api/v1/api-tokens", "DELETE /api/v1/api-tokens/:id",
+		"GET /admin/tokens", "POST /admin/tokens", "POST /admin/tokens/:id/revoke",
 		// notices and the operator console
 		"GET /api/v1/notices", "GET /ops/tenants", "POST /ops/tenants", "GET /ops/tenants/:id", "GET /ops/requests",
 		"POST /ops/requests", "GET /ops/requests/:id", "POST /ops/requests/:id/approve", "POST /ops/requests/:id/reject",

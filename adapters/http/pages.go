@@ -30,7 +30,7 @@ var staticFiles embed.FS
 var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "admin_security", "ops", "error",
 	"employees", "employee_form", "employee", "employee_import", "employee_job", "procedures", "procedure",
 	"procedure_new", "admin_ip", "webhooks", "maintenance", "ops_tenants", "ops_tenant", "ops_requests",
-	"ops_request", "ops_notices", "ops_audit", "ops_operators"}
+	"ops_request", "ops_notices", "ops_audit", "ops_operators", "admin_tokens"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -170,6 +170,7 @@ type view struct {
 	Webhooks *webhooksView  // the tenant admin's webhook pages
 	Notices  []ports.Notice // incident and maintenance notices (login and maintenance pages, the console)
 	Console  *consoleView   // the operator console's pages
+	Tokens   *tokensView    // the tenant admin's API tokens
 }
 
 // message is a bilingual message, Japanese first.

@@ -56,6 +56,8 @@ type Deps struct {
 	Accounts ports.Accounts
 	// MFA is the second-factor port (the accounts service implements it too).
 	MFA ports.MFA
+	// APITokens manages integration tokens (the accounts service implements it too).
+	APITokens ports.APITokens
 	// Employees is the employee register.
 	Employees ports.Employees
 	// Procedures is the procedures module (手続き).
@@ -88,6 +90,7 @@ type Server struct {
 	cfg         Config
 	accounts    ports.Accounts
 	mfa         ports.MFA
+	apiTokens   ports.APITokens
 	employees   ports.Employees
 	procedures  ports.Procedures
 	documents   ports.ProcedureDocuments
@@ -122,6 +125,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.MFA == nil {
 		return nil, errors.New("web: Deps.MFA is required")
+	}
+	if deps.APITokens == nil {
+		return nil, errors.New("web: Deps.APITokens is required")
 	}
 	if deps.Employees == nil {
 		return nil, errors.New("web: Deps.Employees is required")
@@ -165,6 +171,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg:         cfg,
 		accounts:    deps.Accounts,
 		mfa:         deps.MFA,
+		apiTokens:   deps.APITokens,
 		employees:   deps.Employees,
 		procedures:  deps.Procedures,
 		documents:   deps.Documents,
@@ -306,6 +313,7 @@ func (s *Server) routes() {
 	s.employeePageRoutes()
 	s.procedurePageRoutes()
 	s.ipRestrictionRoutes(api)
+	s.apiTokenRoutes(api)
 
 	e.GET("/ops/login", s.opsLoginPage, s.csrf)
 	e.POST("/ops/login", s.opsLoginSubmit, s.loginRateLimit, s.csrf)

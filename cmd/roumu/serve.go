@@ -57,10 +57,10 @@ func serveCommand() *cobra.Command {
 			}
 			srv, err := web.New(web.Config{PublicURL: cfg.Server.PublicURL, TrustedProxies: cfg.Server.TrustedProxies,
 				BodyLimit: cfg.Server.BodyLimit, TLSCertFile: cfg.Server.TLS.CertFile, TLSKeyFile: cfg.Server.TLS.KeyFile,
-				Version: versionString()}, web.Deps{Accounts: a.accounts, MFA: a.accounts, Employees: a.employees,
-				Procedures: a.procedures, Documents: a.procedures, Attachments: a.procedures, Webhooks: a.webhooks,
-				Notices: a.notices, Operations: a.operations, AuditSearch: a.auditSearch, Stats: a.store, RateLimiter: a.rateLimits, Ready: a.store,
-				Logger: a.log})
+				Version: versionString()}, web.Deps{Accounts: a.accounts, MFA: a.accounts, APITokens: a.accounts,
+				Employees: a.employees, Procedures: a.procedures, Documents: a.procedures, Attachments: a.procedures,
+				Webhooks: a.webhooks, Notices: a.notices, Operations: a.operations, AuditSearch: a.auditSearch,
+				Stats: a.store, RateLimiter: a.rateLimits, Ready: a.store, Logger: a.log})
 			if err != nil {
 				return err
 			}

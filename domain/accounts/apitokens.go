@@ -145,6 +145,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, p ports.Principal, cmd por
 		return ports.APITokenView{}, "", err
 	}
 	now := s.Clock.Now()
+	if cmd.ExpiresAt.IsZero() && cmd.ExpiresIn != 0 {
+		cmd.ExpiresAt = now.Add(cmd.ExpiresIn)
+	}
 	name, fields := normalizeName("name", cmd.Name)
 	scopes, errs := normalizeScopes(cmd.Scopes)
 	fields = append(fields, errs...)

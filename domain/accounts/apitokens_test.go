@@ -272,6 +272,9 @@ func TestCreateAPITokenPolicy(t *testing.T) {
 	}{
 		{"a year ahead", ports.CreateAPITokenCommand{Name: "連携", Scopes: read, ExpiresAt: now.Add(accounts.MaxAPITokenLifetime)}, "", ""},
 		{"every scope", ports.CreateAPITokenCommand{Name: "連携", Scopes: ports.Scopes, ExpiresAt: now.Add(time.Hour)}, "", ""},
+		{"a year from now", ports.CreateAPITokenCommand{Name: "連携", Scopes: read, ExpiresIn: accounts.MaxAPITokenLifetime}, "", ""},
+		{"a year and a day from now", ports.CreateAPITokenCommand{Name: "連携", Scopes: read, ExpiresIn: accounts.MaxAPITokenLifetime + 24*time.Hour}, "expires_at", "too_far"},
+		{"backwards", ports.CreateAPITokenCommand{Name: "連携", Scopes: read, ExpiresIn: -time.Hour}, "expires_at", "in_past"},
 		{"no name", ports.CreateAPITokenCommand{Name: " ", Scopes: read, ExpiresAt: now.Add(time.Hour)}, "name", "length"},
 		{"control in name", ports.CreateAPITokenCommand{Name: "a\x00b", Scopes: read, ExpiresAt: now.Add(time.Hour)}, "name", "control_character"},
 		{"no scope", ports.CreateAPITokenCommand{Name: "連携", ExpiresAt: now.Add(time.Hour)}, "scopes", "required"},
@@ -293,12 +296,12 @@ func TestCreateAPITokenPolicy(t *testing.T) {
 		}
 	}
 	list, err := env.Accounts.ListAPITokens(ctx, admin)
-	if err != nil || len(list) != 2 {
-		t.Errorf("ListAPITokens = %d tokens, %v; want the 2 created", len(list), err)
+	if err != nil || len(list) != 3 {
+		t.Errorf("ListAPITokens = %d tokens, %v; want the 3 created", len(list), err)
 	}
 	recs, _ := env.Store.ListAudit(ctx, ports.AuditFilter{Action: "api_token.create"})
-	if len(recs) != 2 {
-		t.Errorf("%d api_token.create records, want 2", len(recs))
+	if len(recs) != 3 {
+		t.Errorf("%d api_token.create records, want 3", len(recs))
 	}
 }
 

@@ -38,6 +38,7 @@ func newLimitedServer(t testing.TB, env *testenv.Env, cfg web.Config, limiter po
 	srv, err := web.New(cfg, web.Deps{
 		Accounts:    env.Accounts,
 		MFA:         env.Accounts,
+		APITokens:   env.Accounts,
 		Employees:   env.Employees,
 		Procedures:  env.Procedures,
 		Documents:   env.Procedures,
