@@ -52,9 +52,12 @@ func addressSubject(c echo.Context, kind string) ports.RateSubject {
 	return ports.RateSubject{Kind: kind, ID: c.RealIP()}
 }
 
-// principalSubject is the bucket of an authenticated caller: its session's account (every session of one
-// account shares it, so logging in again buys no more requests).
+// principalSubject is the bucket of an authenticated caller: an API token's own, or its session's account
+// (every session of one account shares it, so logging in again buys no more requests).
 func principalSubject(p ports.Principal) ports.RateSubject {
+	if p.IsAPIToken() {
+		return ports.RateSubject{Kind: ports.RateToken, ID: p.TokenID}
+	}
 	return ports.RateSubject{Kind: ports.RateSession, ID: p.TenantID + "/" + p.AccountID}
 }
 

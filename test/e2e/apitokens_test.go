@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/roumu/roumu/ports"
+	"github.com/roumu/roumu/test/testenv"
 )
 
 // apiToken is a token as the API answers its creation.
@@ -279,4 +280,22 @@ func TestAPITokensPage(t *testing.T) {
 	if res.status != http.StatusForbidden {
 		t.Errorf("POST without CSRF: %d", res.status)
 	}
+}
+
+// TestAPITokenHasItsOwnRateLimit: each token counts in a bucket of its own, apart from its creator's sessions
+// and from other tokens.
+func TestAPITokenHasItsOwnRateLimit(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	a := startLimited(t, env)
+	_, admin := a.tenant("acme")
+	first, second := a.createToken(admin, ports.ScopeEmployeesRead), a.createToken(admin, ports.ScopeEmployeesRead)
+	for i := range 3 {
+		res := a.api(http.MethodGet, "/api/v1/employees", first.Token, "")
+		wantJSON(t, res, http.StatusOK, nil)
+		wantRateHeaders(t, res, 600, 599-i, 60)
+	}
+	res := a.api(http.MethodGet, "/api/v1/employees", second.Token, "")
+	wantJSON(t, res, http.StatusOK, nil)
+	wantRateHeaders(t, res, 600, 599, 60)
 }
