@@ -107,8 +107,9 @@ type FilingAttachment struct {
 // Submission is one electronic filing: a procedure of one tenant with its files.
 type Submission struct {
 	TenantID string
-	// Reference identifies the filing on our side (the procedure ID). Submitting the same tenant and
-	// reference again returns the first arrival number, so a retried submission files once.
+	// Reference identifies the filing on our side: <procedure ID>/<NNN>, NNN counting the procedure's
+	// filings (its 媒体通番). Submitting the same tenant and reference again returns the first arrival number,
+	// so a retried submission files once, while a filing after a 補正 is a new submission.
 	Reference   string
 	FormType    string // one of the Form* codes
 	Attachments []FilingAttachment
