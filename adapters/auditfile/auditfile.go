@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,12 +123,32 @@ func (f *Checkpoints) AppendCheckpoint(_ context.Context, c ports.AuditCheckpoin
 }
 
 // dropTornLine cuts a last line without its newline: an append torn by a crash, never signed whole. Left in
-// place it would become a bad line in the middle once the next checkpoint follows it.
+// place it would become a bad line in the middle once the next checkpoint follows it. Only the last byte is
+// read on every append; the whole file only after such a crash.
 func dropTornLine(path string) error {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) || err == nil && (len(b) == 0 || b[len(b)-1] == '\n') {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("auditfile: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("auditfile: %w", err)
+	}
+	if fi.Size() == 0 {
+		return nil
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, fi.Size()-1); err != nil {
+		return fmt.Errorf("auditfile: %w", err)
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return fmt.Errorf("auditfile: %w", err)
 	}
@@ -149,11 +170,12 @@ func (f *Checkpoints) Checkpoints(_ context.Context) ([]ports.AuditCheckpoint, e
 	}
 	public := f.key.Public().(ed25519.PublicKey)
 	var out []ports.AuditCheckpoint
+	whole := bytes.Count(b, []byte{'\n'}) // lines ended by a newline; one more is torn
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		text := sc.Bytes()
-		torn := n == bytes.Count(b, []byte{'\n'})+1 // the last line, without a newline
+		torn := n == whole+1
 		if len(bytes.TrimSpace(text)) == 0 {
 			continue
 		}
