@@ -39,7 +39,7 @@ func BenchmarkImport100kSQL(b *testing.B) {
 			var total time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				svc, admin := sqlRegister(b, driver)
+				svc, admin, _ := sqlRegister(b, driver)
 				runtime.GC()
 				b.StartTimer()
 				start := time.Now()
@@ -56,8 +56,8 @@ func BenchmarkImport100kSQL(b *testing.B) {
 }
 
 // sqlRegister wires the employee register on a fresh SQL store of driver with one tenant, and returns it with
-// an admin of that tenant.
-func sqlRegister(b *testing.B, driver string) (*employees.Service, ports.Principal) {
+// an admin of that tenant and the store's DSN.
+func sqlRegister(b testing.TB, driver string) (*employees.Service, ports.Principal, string) {
 	dsn := filepath.Join(b.TempDir(), "roumu.db")
 	if driver == sqlstore.DriverPostgres {
 		dsn = pgtest.SchemaDSN(b)
@@ -86,5 +86,5 @@ func sqlRegister(b *testing.B, driver string) (*employees.Service, ports.Princip
 		b.Fatal(err)
 	}
 	return svc, ports.Principal{AccountID: kernel.NewID(), TenantID: tenant.ID, TenantCode: tenant.Code,
-		Kind: ports.KindMember, Roles: []string{ports.RoleAdmin}, Stage: ports.StageFull}
+		Kind: ports.KindMember, Roles: []string{ports.RoleAdmin}, Stage: ports.StageFull}, dsn
 }
