@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/roumu/roumu/ports"
+	"github.com/roumu/roumu/test/tools"
 )
 
 func form(formType string) ports.FilingForm {
@@ -40,23 +41,10 @@ func form(formType string) ports.FilingForm {
 	return f
 }
 
-// tool returns the path of an external program, skipping the test when it is missing unless CI=true, where a
-// missing tool is a failure (.ci/run installs poppler-utils).
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing (install poppler-utils)", name)
-		}
-		t.Skipf("%s is missing (install poppler-utils)", name)
-	}
-	return path
-}
-
 func TestRenderedPDFShowsTheJapaneseText(t *testing.T) {
 	t.Parallel()
-	pdftotext, pdftoppm := tool(t, "pdftotext"), tool(t, "pdftoppm")
+	const poppler = "install poppler-utils" // .ci/run does
+	pdftotext, pdftoppm := tools.Path(t, "pdftotext", poppler), tools.Path(t, "pdftoppm", poppler)
 	cases := map[string][]string{
 		ports.FormHealthPensionAcquisition:       {"被保険者資格取得届", "髙橋", "一郎", "タカハシ", "昭和64年1月7日", "令和8年4月1日", "310,000円", "株式会社ロウム", "短時間労働者", "全部の文字が表に入ること"},
 		ports.FormHealthPensionLoss:              {"被保険者資格喪失届", "髙橋", "退職等", "令和8年3月31日", "令和8年4月1日"},

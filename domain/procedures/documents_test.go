@@ -20,6 +20,7 @@ import (
 	"github.com/roumu/roumu/domain/procedures"
 	"github.com/roumu/roumu/domain/procedures/efiling"
 	"github.com/roumu/roumu/ports"
+	"github.com/roumu/roumu/test/tools"
 )
 
 // employers are the tenants' employer blocks.
@@ -93,13 +94,7 @@ func (e *env) separated(t *testing.T, number string, set ...string) ports.Proced
 // pdftotext unless CI=true.
 func pdfText(t *testing.T, body []byte) string {
 	t.Helper()
-	tool, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("pdftotext is missing (install poppler-utils)")
-		}
-		t.Skip("pdftotext is missing (install poppler-utils)")
-	}
+	tool := tools.Path(t, "pdftotext", "install poppler-utils")
 	file := filepath.Join(t.TempDir(), "form.pdf")
 	if err := os.WriteFile(file, body, 0o600); err != nil {
 		t.Fatal(err)
