@@ -3,6 +3,7 @@ package ports
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -20,15 +21,26 @@ const maxForwardedHops = 32
 
 // ParseTrustedProxies parses CIDR ranges or single addresses (IPv4 or IPv6), naming the first bad entry.
 func ParseTrustedProxies(entries []string) (TrustedProxies, error) {
-	var tp TrustedProxies
+	prefixes, err := parseAddrRanges("trusted proxy", entries)
+	return TrustedProxies{prefixes: prefixes}, err
+}
+
+// parseAddrRanges parses configured entries with ParseAddrRange; an error names the first bad entry as a what.
+func parseAddrRanges(what string, entries []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
 	for _, e := range entries {
 		p, ok := ParseAddrRange(e)
 		if !ok {
-			return TrustedProxies{}, fmt.Errorf("trusted proxy %q is not an IP address or CIDR range", e)
+			return nil, fmt.Errorf("%s %q is not an IP address or CIDR range", what, e)
 		}
-		tp.prefixes = append(tp.prefixes, p)
+		out = append(out, p)
 	}
-	return tp, nil
+	return out, nil
+}
+
+// containsAddr tells whether one of prefixes contains a.
+func containsAddr(prefixes []netip.Prefix, a netip.Addr) bool {
+	return slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(a) })
 }
 
 // ParseAddrRange parses an IPv4 or IPv6 CIDR range ("192.0.2.0/24", "2001:db8::/32") or a single address
@@ -57,13 +69,7 @@ func ParseAddrRange(s string) (netip.Prefix, bool) {
 
 // Trusts reports whether a is the address of a trusted proxy.
 func (tp TrustedProxies) Trusts(a netip.Addr) bool {
-	a = a.Unmap()
-	for _, p := range tp.prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return containsAddr(tp.prefixes, a.Unmap())
 }
 
 // ClientIP returns the client address of a request received from peer (http.Request.RemoteAddr: "host:port"

@@ -2,7 +2,6 @@ package ports
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"time"
 )
@@ -282,27 +281,18 @@ type WebhookDestinations struct {
 // ParseWebhookDestinations builds a policy from configured ranges (CIDR or single addresses), naming the
 // first bad one.
 func ParseWebhookDestinations(allowHTTP bool, allowed []string) (WebhookDestinations, error) {
-	d := WebhookDestinations{AllowHTTP: allowHTTP}
-	for _, a := range allowed {
-		p, ok := ParseAddrRange(a)
-		if !ok {
-			return WebhookDestinations{}, fmt.Errorf("webhook allowed destination %q is not an IP address or CIDR range", a)
-		}
-		d.Allowed = append(d.Allowed, p)
+	prefixes, err := parseAddrRanges("webhook allowed destination", allowed)
+	if err != nil {
+		return WebhookDestinations{}, err
 	}
-	return d, nil
+	return WebhookDestinations{AllowHTTP: allowHTTP, Allowed: prefixes}, nil
 }
 
 // AddrAllowed tells whether a webhook may connect to a: a public address, or one in an allowed range.
 // IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
 func (d WebhookDestinations) AddrAllowed(a netip.Addr) bool {
 	a = a.Unmap().WithZone("")
-	for _, p := range d.Allowed {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return IsPublicAddr(a)
+	return containsAddr(d.Allowed, a) || IsPublicAddr(a)
 }
 
 // nonPublicRanges are the special-purpose ranges (IANA registries) that netip's predicates and the IPv6
