@@ -85,8 +85,8 @@ func (e *BrokenError) Error() string {
 	return fmt.Sprintf("audit chain broken at entry %d: %s", e.Seq, e.Reason)
 }
 
-// verifyPage is how many entries Verify and Checkpoint read at a time.
-const verifyPage = 1000
+// walkPage is how many entries walk reads at a time.
+const walkPage = 1000
 
 // Verify walks the whole chain and returns the number of entries checked, or a *BrokenError naming the first
 // entry that is missing, out of order, or does not hash to what the next entry committed to. With checkpoints
@@ -110,31 +110,43 @@ func Verify(ctx context.Context, store ports.AuditStore, checkpoints ports.Audit
 		}
 	}
 	var prev ports.AuditRecord
+	err := walk(ctx, store, 0, func(r ports.AuditRecord) error {
+		switch {
+		case r.Seq != prev.Seq+1:
+			return &BrokenError{Seq: prev.Seq + 1, Reason: fmt.Sprintf("entry missing (next is %d)", r.Seq)}
+		case r.PrevHash != prev.Hash:
+			return &BrokenError{Seq: r.Seq, Reason: "does not link to the previous entry"}
+		case Hash(r) != r.Hash:
+			return &BrokenError{Seq: r.Seq, Reason: "content does not match its hash"}
+		}
+		if h, ok := anchors[r.Seq]; ok && h != r.Hash {
+			return &BrokenError{Seq: r.Seq, Reason: "differs from the signed checkpoint (the chain was rewritten)"}
+		}
+		prev = r
+		return nil
+	})
+	if err == nil && prev.Seq < newest {
+		err = &BrokenError{Seq: prev.Seq + 1,
+			Reason: fmt.Sprintf("entry missing: a signed checkpoint names entry %d, the chain ends at %d", newest, prev.Seq)}
+	}
+	return prev.Seq, err
+}
+
+// walk gives fn every record after the entry after, in order, a page at a time; it stops at fn's first error.
+func walk(ctx context.Context, store ports.AuditStore, after int64, fn func(ports.AuditRecord) error) error {
 	for {
-		page, err := store.ListAudit(ctx, ports.AuditFilter{AfterSeq: prev.Seq, Limit: verifyPage})
+		page, err := store.ListAudit(ctx, ports.AuditFilter{AfterSeq: after, Limit: walkPage})
 		if err != nil {
-			return prev.Seq, err
+			return err
 		}
 		for _, r := range page {
-			switch {
-			case r.Seq != prev.Seq+1:
-				return prev.Seq, &BrokenError{Seq: prev.Seq + 1, Reason: fmt.Sprintf("entry missing (next is %d)", r.Seq)}
-			case r.PrevHash != prev.Hash:
-				return prev.Seq, &BrokenError{Seq: r.Seq, Reason: "does not link to the previous entry"}
-			case Hash(r) != r.Hash:
-				return prev.Seq, &BrokenError{Seq: r.Seq, Reason: "content does not match its hash"}
+			if err := fn(r); err != nil {
+				return err
 			}
-			if h, ok := anchors[r.Seq]; ok && h != r.Hash {
-				return prev.Seq, &BrokenError{Seq: r.Seq, Reason: "differs from the signed checkpoint (the chain was rewritten)"}
-			}
-			prev = r
+			after = r.Seq
 		}
-		if len(page) < verifyPage {
-			if prev.Seq < newest {
-				return prev.Seq, &BrokenError{Seq: prev.Seq + 1,
-					Reason: fmt.Sprintf("entry missing: a signed checkpoint names entry %d, the chain ends at %d", newest, prev.Seq)}
-			}
-			return prev.Seq, nil
+		if len(page) < walkPage {
+			return nil
 		}
 	}
 }
@@ -172,17 +184,8 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (int, error) {
 		c.loaded = true
 	}
 	head := c.last
-	for {
-		page, err := c.store.ListAudit(ctx, ports.AuditFilter{AfterSeq: head.Seq, Limit: verifyPage})
-		if err != nil {
-			return 0, err
-		}
-		if len(page) > 0 {
-			head = page[len(page)-1]
-		}
-		if len(page) < verifyPage {
-			break
-		}
+	if err := walk(ctx, c.store, head.Seq, func(r ports.AuditRecord) error { head = r; return nil }); err != nil {
+		return 0, err
 	}
 	if head.Seq == c.last.Seq {
 		return 0, nil
