@@ -169,14 +169,21 @@ func (s *Server) apiMe(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, res)
 }
 
-// validID answers 404 for an id no store would ever have issued (path tricks, control characters, overlong
-// values), before any port is called.
-func validID(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if !plainID(c.Param("id")) {
-			return errNotFound
+// validID is validParams for the usual :id.
+var validID = validParams("id")
+
+// validParams answers 404 for path parameters no store would ever have issued (path tricks, control
+// characters, overlong values), before any port is called.
+func validParams(names ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			for _, n := range names {
+				if !plainID(c.Param(n)) {
+					return errNotFound
+				}
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
 

@@ -54,20 +54,6 @@ func parseIfMatch(h string, required bool) (int64, error) {
 	return v, nil
 }
 
-// validParams answers 404 for path parameters no store would have issued, before any port is called.
-func validParams(names ...string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			for _, n := range names {
-				if !plainID(c.Param(n)) {
-					return errNotFound
-				}
-			}
-			return next(c)
-		}
-	}
-}
-
 // employeeRoutes registers the register's API on the /api/v1 group.
 func (s *Server) employeeRoutes(api *echo.Group) {
 	member := s.bearer(gateFull)
