@@ -90,91 +90,105 @@ func newLogger(cfg config.Config) *slog.Logger {
 }
 
 // openApp opens the store, applies pending migrations and wires the modules.
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, err error) {
 	if log == nil {
 		log = newLogger(cfg)
 	}
 	a := &app{cfg: cfg, log: log, closer: func() error { return nil }}
+	// Whatever fails once the store is open closes it.
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, a.Close())
+		}
+	}()
 	switch cfg.Database.Driver {
 	case config.DriverMemory:
 		a.store = memory.New()
 	default:
-		s, err := sqlstore.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
-		if err != nil {
-			return nil, fmt.Errorf("database %s: %w", cfg.Database.RedactedDSN(), err)
-		}
-		if err := s.Migrate(ctx); err != nil {
-			return nil, errors.Join(fmt.Errorf("migrating %s: %w", cfg.Database.RedactedDSN(), err), s.Close())
+		var s *sqlstore.Store
+		if s, err = openSQLStore(ctx, cfg.Database, true); err != nil {
+			return nil, err
 		}
 		a.store, a.closer = s, s.Close
-		cps, err := auditfile.Open(cfg.Security.AuditCheckpointFile, cfg.Security.AuditSigningKeyFile)
-		if err != nil {
-			return nil, errors.Join(err, a.Close())
+		if a.checkpoints, err = auditfile.Open(cfg.Security.AuditCheckpointFile, cfg.Security.AuditSigningKeyFile); err != nil {
+			return nil, err
 		}
-		a.checkpoints = cps
 	}
 	hasher, err := argon2id.New(argon2id.Params{MemoryKiB: cfg.Security.Argon2.MemoryKiB, Time: cfg.Security.Argon2.Time,
 		Threads: cfg.Security.Argon2.Threads}, cfg.Security.MaxConcurrentHashes)
 	if err != nil {
-		return nil, errors.Join(err, a.Close())
+		return nil, err
 	}
-	keys, err := keyring.Open(cfg.Security.KeyringFile)
-	a.keys = keys
-	if err != nil {
-		return nil, errors.Join(err, a.Close())
+	if a.keys, err = keyring.Open(cfg.Security.KeyringFile); err != nil {
+		return nil, err
 	}
 	rp, err := webauthn.New(webauthn.Config{RPDisplayName: "Roumu", PublicURL: cfg.Server.PublicURL})
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("server.public_url: %w", err), a.Close())
+		return nil, fmt.Errorf("server.public_url: %w", err)
 	}
 	clock := kernel.SystemClock{}
 	auditLog := audit.New(a.store, clock)
 	a.accounts, err = accounts.New(ctx, accounts.Deps{
 		Tenants: a.store, Accounts: a.store, Throttle: a.store, Sessions: a.store, MFA: a.store, APITokens: a.store,
-		Tx: a.store, Hasher: hasher, Audit: auditLog, Clock: clock, OperationRecords: a.store, Cipher: keys,
+		Tx: a.store, Hasher: hasher, Audit: auditLog, Clock: clock, OperationRecords: a.store, Cipher: a.keys,
 		TOTP: totp.Generator{}, WebAuthn: rp,
 	}, accounts.SessionPolicy{IdleTimeout: cfg.Session.IdleTimeout, AbsoluteTimeout: cfg.Session.AbsoluteTimeout,
 		StepTimeout: accounts.DefaultSessionPolicy.StepTimeout})
 	if err != nil {
-		return nil, errors.Join(err, a.Close())
+		return nil, err
 	}
 	a.employees, err = employees.New(employees.Deps{Employees: a.store, Departments: a.store, Outbox: a.store,
-		Jobs: a.store, Tx: a.store, Cipher: keys, Audit: auditLog, Clock: clock})
+		Jobs: a.store, Tx: a.store, Cipher: a.keys, Audit: auditLog, Clock: clock})
 	if err != nil {
-		return nil, errors.Join(err, a.Close())
+		return nil, err
 	}
 	a.procedures, err = procedures.New(procedures.Deps{Procedures: a.store, Outbox: a.store, Employees: a.employees,
 		Tx: a.store, Audit: auditLog, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu"},
 		Scanner: scanner(cfg.Security), Attachments: a.store})
 	if err != nil {
-		return nil, errors.Join(err, a.Close())
+		return nil, err
 	}
 	a.procedures.Filer = procedures.GatewayFiler{Gateway: egov.New(clock), Attachments: a.procedures.FilingAttachments}
 	// The module checks a destination when it is saved, the sender every address it connects to: both
 	// under the same policy.
 	dest, err := ports.ParseWebhookDestinations(cfg.Webhooks.AllowHTTP, cfg.Webhooks.AllowedCIDRs)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("webhooks.allowed_cidrs: %w", err), a.Close())
+		return nil, fmt.Errorf("webhooks.allowed_cidrs: %w", err)
 	}
-	a.webhooks, err = webhooks.New(webhooks.Deps{Store: a.store, Outbox: a.store, Tx: a.store, Cipher: keys,
+	a.webhooks, err = webhooks.New(webhooks.Deps{Store: a.store, Outbox: a.store, Tx: a.store, Cipher: a.keys,
 		Audit: auditLog, Clock: clock, Destinations: dest,
 		Sender: webhooksender.New(webhooksender.Config{Destinations: dest})})
 	if err != nil {
-		return nil, errors.Join(err, a.Close())
+		return nil, err
 	}
 	if a.notices, err = notices.New(notices.Deps{Notices: a.store, Tx: a.store, Audit: auditLog, Clock: clock}); err != nil {
-		return nil, errors.Join(err, a.Close())
+		return nil, err
 	}
 	a.operations, err = operations.New(operations.Deps{Requests: a.store, Tx: a.store, Audit: auditLog, Clock: clock,
 		Handlers: a.accounts.OperationHandlers()})
 	if err != nil {
-		return nil, errors.Join(err, a.Close())
+		return nil, err
 	}
 	a.auditSearch = audit.NewSearch(a.store, auditLog)
 	if a.rateLimits, err = ratelimit.New(a.store, clock, ratelimit.DefaultPolicy); err != nil {
-		return nil, errors.Join(err, a.Close())
+		return nil, err
 	}
 	return a, nil
+}
+
+// openSQLStore opens the configured SQL database and, when migrate is set, applies pending migrations. Its
+// errors name the database by its redacted DSN.
+func openSQLStore(ctx context.Context, db config.Database, migrate bool) (*sqlstore.Store, error) {
+	s, err := sqlstore.Open(ctx, db.Driver, db.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", db.RedactedDSN(), err)
+	}
+	if migrate {
+		if err := s.Migrate(ctx); err != nil {
+			return nil, errors.Join(fmt.Errorf("migrating %s: %w", db.RedactedDSN(), err), s.Close())
+		}
+	}
+	return s, nil
 }
 
 // Close releases the store.

@@ -179,15 +179,5 @@ func openBackupStore(cmd *cobra.Command, cfg config.Config, migrate bool) (*sqls
 	if cfg.Database.Driver == config.DriverMemory {
 		return nil, errors.New("database.driver is memory: there is no database to back up or restore")
 	}
-	s, err := sqlstore.Open(cmd.Context(), cfg.Database.Driver, cfg.Database.DSN)
-	if err != nil {
-		return nil, err
-	}
-	if migrate {
-		if err := s.Migrate(cmd.Context()); err != nil {
-			_ = s.Close()
-			return nil, err
-		}
-	}
-	return s, nil
+	return openSQLStore(cmd.Context(), cfg.Database, migrate)
 }
