@@ -42,7 +42,8 @@ func keysCommand() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("after %d employees: %w", n, err)
 				}
-				_, err = fmt.Fprintf(out, "done: %d employees re-sealed under key %d\n", n, a.keys.Keys()[len(a.keys.Keys())-1].ID)
+				keys := a.keys.Keys() // the last one seals
+				_, err = fmt.Fprintf(out, "done: %d employees re-sealed under key %d\n", n, keys[len(keys)-1].ID)
 				return err
 			})
 		},
