@@ -288,6 +288,11 @@ func ParseWebhookDestinations(allowHTTP bool, allowed []string) (WebhookDestinat
 	return WebhookDestinations{AllowHTTP: allowHTTP, Allowed: prefixes}, nil
 }
 
+// SchemeAllowed tells whether a webhook may use the URL scheme: https, or http when AllowHTTP.
+func (d WebhookDestinations) SchemeAllowed(scheme string) bool {
+	return scheme == "https" || scheme == "http" && d.AllowHTTP
+}
+
 // AddrAllowed tells whether a webhook may connect to a: a public address, or one in an allowed range.
 // IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
 func (d WebhookDestinations) AddrAllowed(a netip.Addr) bool {

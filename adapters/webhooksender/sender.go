@@ -103,7 +103,7 @@ func (s *Sender) Send(ctx context.Context, r ports.WebhookRequest) (int, error) 
 	if err != nil {
 		return 0, fmt.Errorf("%w: unreadable URL", ErrDestinationRefused)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && s.destinations.AllowHTTP) {
+	if !s.destinations.SchemeAllowed(u.Scheme) {
 		return 0, fmt.Errorf("%w: scheme %q is not allowed", ErrDestinationRefused, u.Scheme)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))

@@ -34,9 +34,7 @@ func checkDestination(policy ports.WebhookDestinations, raw string) *ports.Field
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
 		return bad("invalid_url", "must be an absolute https URL", "https で始まる URL を入力してください")
 	}
-	switch {
-	case u.Scheme == "https", u.Scheme == "http" && policy.AllowHTTP:
-	default:
+	if !policy.SchemeAllowed(u.Scheme) {
 		return bad("https_required", "must use https", "https の URL を入力してください")
 	}
 	if u.User != nil {
