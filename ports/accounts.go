@@ -40,6 +40,12 @@ func (p Principal) HasRole(role string) bool {
 	return false
 }
 
+// IsOperator tells whether the principal is a fully logged-in provider operator (operators belong to no
+// tenant; MFA is enforced for them at login).
+func (p Principal) IsOperator() bool {
+	return p.Kind == KindOperator && p.AccountID != "" && p.TenantID == "" && p.Stage == StageFull
+}
+
 // LoginCommand is a password login. Tenant names the tenant by code; OperatorLogin ignores it.
 type LoginCommand struct {
 	Tenant   string

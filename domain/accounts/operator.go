@@ -8,10 +8,9 @@ import (
 	"github.com/roumu/roumu/ports"
 )
 
-// requireOperator lets through only a fully logged-in provider operator (MFA is enforced for operators at
-// login); anyone else is refused, audited.
+// requireOperator lets through only a fully logged-in provider operator; anyone else is refused, audited.
 func (s *Service) requireOperator(ctx context.Context, p ports.Principal, action string) error {
-	if p.Kind == ports.KindOperator && p.AccountID != "" && p.TenantID == "" && p.Stage == ports.StageFull {
+	if p.IsOperator() {
 		return nil
 	}
 	e := event(p, action, "")

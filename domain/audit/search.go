@@ -32,7 +32,7 @@ func NewSearch(store ports.AuditStore, log ports.AuditLog) *Search {
 func (s *Search) SearchAudit(ctx context.Context, p ports.Principal, f ports.AuditFilter) (ports.AuditPage, error) {
 	e := ports.AuditEvent{ActorID: p.AccountID, ActorKind: p.Kind, Action: "audit.search", IP: p.Source.IP,
 		UserAgent: p.Source.UserAgent, Outcome: ports.OutcomeSuccess}
-	if p.Kind != ports.KindOperator || p.AccountID == "" || p.Stage != ports.StageFull {
+	if !p.IsOperator() {
 		e.TenantID, e.Outcome = p.TenantID, ports.OutcomeDenied
 		if err := s.log.Record(ctx, e); err != nil {
 			return ports.AuditPage{}, err
