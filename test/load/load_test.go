@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/roumu/roumu/adapters/keyring"
-	"github.com/roumu/roumu/adapters/memory"
-	"github.com/roumu/roumu/domain/audit"
-	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/ports"
+	"github.com/roumu/roumu/test/testenv"
 )
 
 // These tests cover the harness's own logic and are fast; the load itself runs only through `make load`.
@@ -93,17 +89,7 @@ func TestPlanStormSpreadsEveryAttempt(t *testing.T) {
 // register's rules shows here rather than minutes into `make load`.
 func TestEmployeeCSVImports(t *testing.T) {
 	t.Parallel()
-	store := memory.New()
-	clock := kernel.NewFakeClock(time.Date(2026, 4, 1, 9, 0, 0, 0, kernel.Tokyo))
-	keys, err := keyring.Open(filepath.Join(t.TempDir(), "keyring.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := employees.New(employees.Deps{Employees: store, Departments: store, Outbox: store, Jobs: store,
-		Tx: store, Cipher: keys, Audit: audit.New(store, clock), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testenv.New(t).Employees
 	admin := ports.Principal{AccountID: kernel.NewID(), TenantID: "t1", TenantCode: "t1", Kind: ports.KindMember,
 		Login: "admin", Stage: ports.StageFull, Roles: []string{ports.RoleAdmin}}
 	const n = 400
