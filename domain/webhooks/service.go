@@ -106,12 +106,8 @@ func requireAdmin(p ports.Principal) error {
 
 // record appends an audit event of principal p; a failure fails the operation that wanted it recorded.
 func (s *Service) record(ctx context.Context, p ports.Principal, action, subscriptionID string, detail map[string]string) error {
-	kind := p.Kind
-	if p.AccountID == SystemActor {
-		kind = "system"
-	}
 	err := s.Audit.Record(ctx, ports.AuditEvent{At: s.Clock.Now(), TenantID: p.TenantID, ActorID: p.AccountID,
-		ActorKind: kind, Action: action, Target: "webhook_subscription:" + subscriptionID, IP: p.Source.IP,
+		ActorKind: p.Kind, Action: action, Target: "webhook_subscription:" + subscriptionID, IP: p.Source.IP,
 		UserAgent: p.Source.UserAgent, Outcome: ports.OutcomeSuccess, Detail: detail})
 	if err != nil {
 		return fmt.Errorf("webhooks: audit: %w", err)
@@ -119,9 +115,10 @@ func (s *Service) record(ctx context.Context, p ports.Principal, action, subscri
 	return nil
 }
 
-// system is the principal the module acts as for a tenant when no person does.
+// system is the principal the module acts as for a tenant when no person does; its audit entries' actor
+// kind is "system".
 func system(tenantID string) ports.Principal {
-	return ports.Principal{AccountID: SystemActor, TenantID: tenantID, Name: SystemActor}
+	return ports.Principal{AccountID: SystemActor, Kind: "system", TenantID: tenantID, Name: SystemActor}
 }
 
 // Errors of the module.
