@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/domain/kernel/calendar"
 	"github.com/roumu/roumu/ports"
 )
@@ -19,9 +20,6 @@ const Consumer = "procedures"
 
 // consumedEvents are the event types the module handles.
 var consumedEvents = []string{EventHired, EventSeparated, EventDependentAdded, EventDependentRemoved, EventChanged}
-
-// consumeBatch is how many events one round of ConsumeEvents reads.
-const consumeBatch = 100
 
 // eventPayload is what the employees module writes in the events the module reads (no personal data: the
 // snapshot is read from the register).
@@ -42,25 +40,7 @@ type eventPayload struct {
 // event reporting the same change twice creates nothing new. An error stops the round; the event that
 // failed stays pending for the next one.
 func (s *Service) ConsumeEvents(ctx context.Context) (int, error) {
-	n := 0
-	for {
-		evs, err := s.Outbox.PendingEventsFor(ctx, Consumer, consumedEvents, consumeBatch)
-		if err != nil {
-			return n, err
-		}
-		for _, ev := range evs {
-			handled, err := s.HandleEvent(ctx, ev)
-			if err != nil {
-				return n, fmt.Errorf("procedures: event %s (%s): %w", ev.ID, ev.Type, err)
-			}
-			if handled {
-				n++
-			}
-		}
-		if len(evs) < consumeBatch {
-			return n, nil
-		}
-	}
+	return kernel.ConsumeOutbox(ctx, s.Outbox, Consumer, consumedEvents, s.HandleEvent)
 }
 
 // HandleEvent handles one outbox event exactly once: it reports false when the module had consumed it
@@ -76,13 +56,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev ports.OutboxEvent) (bool, 
 		return false, err
 	}
 	sys := system(ev.TenantID, SystemActor)
-	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
-		if err := s.Outbox.MarkConsumed(ctx, Consumer, ev.ID, s.Clock.Now()); err != nil {
-			if errors.Is(err, ports.ErrConflict) {
-				return errAlreadyConsumed
-			}
-			return err
-		}
+	return kernel.ConsumeOnce(ctx, s.Tx, s.Outbox, Consumer, ev.ID, s.Clock.Now(), func(ctx context.Context) error {
 		for _, d := range drafts {
 			rec, err := s.build(d, SystemActor)
 			if err != nil {
@@ -97,14 +71,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev ports.OutboxEvent) (bool, 
 		}
 		return nil
 	})
-	if errors.Is(err, errAlreadyConsumed) {
-		return false, nil
-	}
-	return err == nil, err
 }
-
-// errAlreadyConsumed rolls back the handling of an event another handler consumed first.
-var errAlreadyConsumed = errors.New("procedures: event consumed already")
 
 // draftsFor returns the procedures an event creates: for each kind the event triggers that covers the
 // employee, a draft with the employee as of the fact and a dedup key of (type, change[, dependent]).
