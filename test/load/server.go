@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/roumu/roumu/config"
 )
 
 // service is roumu running as a separate process on a schema of its own.
@@ -52,7 +54,7 @@ func buildBinary(ctx context.Context, root, dir string) (string, error) {
 func freshSchema(ctx context.Context, adminURL string) (dsn, schema string, drop func(context.Context) error, err error) {
 	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
-		return "", "", nil, fmt.Errorf("connecting to %s: %w", redact(adminURL), err)
+		return "", "", nil, fmt.Errorf("connecting to %s: %w", config.Database{DSN: adminURL}.RedactedDSN(), err)
 	}
 	defer func() { _ = conn.Close(ctx) }()
 	b := make([]byte, 4)
@@ -81,15 +83,6 @@ func freshSchema(ctx context.Context, adminURL string) (dsn, schema string, drop
 		return err
 	}
 	return u.String(), schema, drop, nil
-}
-
-// redact hides a URL's password.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
 }
 
 // freePort asks the kernel for a port nobody listens on.
