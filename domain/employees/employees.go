@@ -121,6 +121,12 @@ func (s *Service) GetEmployee(ctx context.Context, p ports.Principal, id, asOf s
 	if err != nil {
 		return ports.Employee{}, notFoundAs(err)
 	}
+	return s.employeeAsOf(ctx, a, rec, day, today)
+}
+
+// employeeAsOf shows rec as of day to a caller with access a (not found when a may not read it); the
+// current record answers for today, the history for any other day.
+func (s *Service) employeeAsOf(ctx context.Context, a Access, rec ports.EmployeeRecord, day, today string) (ports.Employee, error) {
 	cur, err := decodeState(rec.Data)
 	if err != nil {
 		return ports.Employee{}, err
@@ -131,7 +137,7 @@ func (s *Service) GetEmployee(ctx context.Context, p ports.Principal, id, asOf s
 	if day == today && (rec.NextChangeOn == "" || rec.NextChangeOn > today) {
 		return s.view(ctx, a, rec, cur, max(today, rec.EffectiveOn))
 	}
-	changes, err := s.Employees.EmployeeChanges(ctx, p.TenantID, id)
+	changes, err := s.Employees.EmployeeChanges(ctx, rec.TenantID, rec.ID)
 	if err != nil {
 		return ports.Employee{}, notFoundAs(err)
 	}

@@ -164,7 +164,8 @@ func (s *Service) ListEmployees(ctx context.Context, p ports.Principal, f ports.
 
 // OwnEmployee implements ports.Employees: the record linked to the caller's account, whatever the role.
 func (s *Service) OwnEmployee(ctx context.Context, p ports.Principal) (ports.Employee, error) {
-	if err := require(AccessOf(p).Any()); err != nil {
+	a := AccessOf(p)
+	if err := require(a.Any()); err != nil {
 		return ports.Employee{}, err
 	}
 	recs, err := s.Employees.ListEmployees(ctx, ports.EmployeeQuery{TenantID: p.TenantID, AccountID: p.AccountID,
@@ -175,5 +176,6 @@ func (s *Service) OwnEmployee(ctx context.Context, p ports.Principal) (ports.Emp
 	if len(recs) == 0 || recs[0].AccountID != p.AccountID {
 		return ports.Employee{}, employeeNotFound()
 	}
-	return s.GetEmployee(ctx, p, recs[0].ID, "")
+	today := s.today()
+	return s.employeeAsOf(ctx, a, recs[0], today, today)
 }
