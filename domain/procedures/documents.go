@@ -59,8 +59,8 @@ func (s *Service) Document(ctx context.Context, p ports.Principal, id, kind stri
 }
 
 // FilingAttachments makes the files of a procedure's electronic filing, for GatewayFiler.Attachments: the
-// form PDF, for the 健保・厚年 forms the SHFD0006.CSV, and the files attached to the procedure. The form is filled once, as the module's filing
-// actor (FilingActor), whose reading of My Number the register audits.
+// form PDF, for the 健保・厚年 forms the SHFD0006.CSV, and the files attached to the procedure. The form is
+// filled once, as the module's filing actor (FilingActor), whose reading of My Number the register audits.
 func (s *Service) FilingAttachments(ctx context.Context, tenantID string, proc ports.Procedure) ([]ports.FilingAttachment, error) {
 	if err := available(proc.Type, ports.DocumentPDF); err != nil {
 		return nil, err
@@ -69,20 +69,17 @@ func (s *Service) FilingAttachments(ctx context.Context, tenantID string, proc p
 	if err != nil {
 		return nil, err
 	}
-	docs := make([]ports.ProcedureDocument, 1, 2)
-	if docs[0], err = s.pdf(ctx, proc, form); err != nil {
+	pdf, err := s.pdf(ctx, proc, form)
+	if err != nil {
 		return nil, err
 	}
+	files := []ports.FilingAttachment{{Name: pdf.Name, ContentType: pdf.ContentType, Data: pdf.Body}}
 	if available(proc.Type, ports.DocumentEFilingCSV) == nil {
-		csv, err := efilingCSV(proc, form, s.today())
+		csv, err := efiling.Attachment(efiling.Media{Sequence: mediaSequence(proc), Created: s.today()}, form)
 		if err != nil {
 			return nil, err
 		}
-		docs = append(docs, csv)
-	}
-	files := make([]ports.FilingAttachment, len(docs))
-	for i, d := range docs {
-		files[i] = ports.FilingAttachment{Name: d.Name, ContentType: d.ContentType, Data: d.Body}
+		files = append(files, csv)
 	}
 	scans, err := s.attachments(ctx, tenantID, proc.ID)
 	if err != nil {
