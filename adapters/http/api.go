@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,46 @@ func rfc3339(t time.Time) *string {
 	}
 	s := t.UTC().Format(time.RFC3339)
 	return &s
+}
+
+// jsonItems converts a list for an answer; an empty list is [] rather than null.
+func jsonItems[T, J any](xs []T, toJSON func(T) J) []J {
+	out := make([]J, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, toJSON(x))
+	}
+	return out
+}
+
+// replyItems answers a list a port read as {"items": [...]}, or passes on the port's error.
+func replyItems[T, J any](c echo.Context, toJSON func(T) J) func([]T, error) error {
+	return func(list []T, err error) error {
+		if err != nil {
+			return err
+		}
+		return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(list, toJSON)})
+	}
+}
+
+// writePage answers one page of a list: its items and the cursor of the next page, null on the last.
+func writePage[T, J any](c echo.Context, items []T, nextCursor string, toJSON func(T) J) error {
+	var next *string
+	if nextCursor != "" {
+		next = &nextCursor
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(items, toJSON), "next_cursor": next})
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// sendVersioned answers with body and the resource's version as its ETag; a 201 also names the new resource
+// in Location.
+func sendVersioned(c echo.Context, status int, location string, version int64, body any) error {
+	c.Response().Header().Set("ETag", etag(version))
+	if status == http.StatusCreated {
+		c.Response().Header().Set(echo.HeaderLocation, location)
+	}
+	return writeJSON(c, status, body)
 }
 
 type loginRequest struct {
@@ -210,11 +251,7 @@ func replyAccount(c echo.Context) func(ports.AccountView, error) error {
 }
 
 func (s *Server) apiListAccounts(c echo.Context) error {
-	list, err := s.accounts.ListAccounts(c.Request().Context(), principalOf(c))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(list, toAccountJSON)})
+	return replyItems(c, toAccountJSON)(s.accounts.ListAccounts(c.Request().Context(), principalOf(c)))
 }
 
 type createAccountRequest struct {

@@ -117,11 +117,7 @@ type createAPITokenRequest struct {
 }
 
 func (s *Server) apiListAPITokens(c echo.Context) error {
-	list, err := s.apiTokens.ListAPITokens(c.Request().Context(), principalOf(c))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(list, toAPITokenJSON)})
+	return replyItems(c, toAPITokenJSON)(s.apiTokens.ListAPITokens(c.Request().Context(), principalOf(c)))
 }
 
 func (s *Server) apiCreateAPIToken(c echo.Context) error {

@@ -27,8 +27,6 @@ var (
 		`If-Match must be one ETag as sent by the API, e.g. "3".`, `If-Match には API が返した ETag を1つ指定してください（例: "3"）。`)
 )
 
-func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
-
 // ifMatch reads the version the request's If-Match header names.
 func ifMatch(c echo.Context, required bool) (int64, error) {
 	return parseIfMatch(c.Request().Header.Get("If-Match"), required)
@@ -80,16 +78,6 @@ func (s *Server) employeeRoutes(api *echo.Group) {
 	api.PATCH("/departments/:id", s.apiUpdateDepartment, member, id)
 	api.DELETE("/departments/:id", s.apiDeleteDepartment, member, id)
 	api.GET("/jobs/:id", s.apiJob, member, id)
-}
-
-// sendVersioned answers with body and the resource's version as its ETag; a 201 also names the new resource
-// in Location.
-func sendVersioned(c echo.Context, status int, location string, version int64, body any) error {
-	c.Response().Header().Set("ETag", etag(version))
-	if status == http.StatusCreated {
-		c.Response().Header().Set(echo.HeaderLocation, location)
-	}
-	return writeJSON(c, status, body)
 }
 
 // replyEmployee answers with the employee a port call returned and its ETag, or passes its error on.
@@ -179,19 +167,21 @@ func (s *Server) apiListEmployees(c echo.Context) error {
 	if err != nil {
 		return badCursor(err)
 	}
-	items := jsonItems(page.Items, toEmployeeJSON)
-	var next *string
-	if page.NextCursor != "" {
-		next = &page.NextCursor
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+	return writePage(c, page.Items, page.NextCursor, toEmployeeJSON)
 }
 
 // badCursor makes a cursor the list cannot continue from a malformed request (400) rather than a validation
-// error of a field the client typed (422): the client only ever echoes the cursor it was given.
+// error of a field the client typed (422): the client only ever echoes the cursor it was given. The webhooks
+// module reports it as the only field error, the others as the error's own code.
 func badCursor(err error) error {
-	if pe, ok := ports.AsError(err); ok && pe.Code == "invalid_cursor" {
+	pe, ok := ports.AsError(err)
+	switch {
+	case !ok:
+	case pe.Code == "invalid_cursor":
 		return newProblem(http.StatusBadRequest, pe.Code, pe.MessageEN, pe.MessageJA)
+	case len(pe.Fields) == 1 && pe.Fields[0].Code == "invalid_cursor":
+		f := pe.Fields[0]
+		return newProblem(http.StatusBadRequest, f.Code, "The cursor "+f.MessageEN+".", "カーソルが"+f.MessageJA+"。")
 	}
 	return err
 }
@@ -265,12 +255,7 @@ func (s *Server) apiDeleteEmployee(c echo.Context) error {
 }
 
 func (s *Server) apiEmployeeHistory(c echo.Context) error {
-	changes, err := s.employees.History(c.Request().Context(), principalOf(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	items := jsonItems(changes, toChangeJSON)
-	return writeJSON(c, http.StatusOK, map[string]any{"items": items})
+	return replyItems(c, toChangeJSON)(s.employees.History(c.Request().Context(), principalOf(c), c.Param("id")))
 }
 
 // apiUpdateScheduledChange replaces a change that has not taken effect: If-Match is optional here, since the
@@ -364,12 +349,7 @@ func replyDepartment(c echo.Context, status int) func(ports.Department, error) e
 }
 
 func (s *Server) apiListDepartments(c echo.Context) error {
-	list, err := s.employees.ListDepartments(c.Request().Context(), principalOf(c))
-	if err != nil {
-		return err
-	}
-	items := jsonItems(list, toDepartmentJSON)
-	return writeJSON(c, http.StatusOK, map[string]any{"items": items})
+	return replyItems(c, toDepartmentJSON)(s.employees.ListDepartments(c.Request().Context(), principalOf(c)))
 }
 
 // department finds one department of the caller's tenant; the port offers only the list, which is small.

@@ -70,16 +70,6 @@ func toTenantOverviewJSON(t ports.TenantOverview) tenantOverviewJSON {
 		ActiveAccounts: t.ActiveAccounts, CreatedAt: rfc3339(t.CreatedAt)}
 }
 
-// replyItems answers a list a port read as {"items": [...]}, or passes on the port's error.
-func replyItems[T, J any](c echo.Context, toJSON func(T) J) func([]T, error) error {
-	return func(list []T, err error) error {
-		if err != nil {
-			return err
-		}
-		return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(list, toJSON)})
-	}
-}
-
 func (s *Server) apiOpsTenants(c echo.Context) error {
 	return replyItems(c, toTenantOverviewJSON)(s.accounts.ListTenants(c.Request().Context(), principalOf(c)))
 }

@@ -65,11 +65,7 @@ func (s *Server) apiListProcedures(c echo.Context) error {
 	if err != nil {
 		return badCursor(err)
 	}
-	var next *string
-	if page.NextCursor != "" {
-		next = &page.NextCursor
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(page.Items, toProcedureJSON), "next_cursor": next})
+	return writePage(c, page.Items, page.NextCursor, toProcedureJSON)
 }
 
 func (s *Server) apiProcedureDashboard(c echo.Context) error {

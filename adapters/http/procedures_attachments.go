@@ -139,11 +139,7 @@ func (s *Server) apiListAttachments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := port.ListAttachments(c.Request().Context(), principalOf(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(list, toAttachmentJSON)})
+	return replyItems(c, toAttachmentJSON)(port.ListAttachments(c.Request().Context(), principalOf(c), c.Param("id")))
 }
 
 // downloadAttachment serves the bytes as an attachment, never rendered inline, never cached.

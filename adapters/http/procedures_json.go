@@ -66,15 +66,6 @@ func toProcedureJSON(p ports.Procedure) procedureJSON {
 	return out
 }
 
-// jsonItems converts a list for an answer; an empty list is [] rather than null.
-func jsonItems[T, J any](xs []T, toJSON func(T) J) []J {
-	out := make([]J, 0, len(xs))
-	for _, x := range xs {
-		out = append(out, toJSON(x))
-	}
-	return out
-}
-
 // procedureDashboardJSON is the open procedures by urgency, each list by due date.
 type procedureDashboardJSON struct {
 	Today       string          `json:"today"`

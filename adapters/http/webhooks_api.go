@@ -144,11 +144,7 @@ func replyWebhookSecret(c echo.Context, status int) func(ports.WebhookSubscripti
 }
 
 func (s *Server) apiListWebhooks(c echo.Context) error {
-	list, err := s.webhooks.ListSubscriptions(c.Request().Context(), principalOf(c))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(list, toWebhookJSON)})
+	return replyItems(c, toWebhookJSON)(s.webhooks.ListSubscriptions(c.Request().Context(), principalOf(c)))
 }
 
 func (s *Server) apiWebhookEventTypes(c echo.Context) error {
@@ -225,16 +221,6 @@ func (s *Server) apiTestWebhook(c echo.Context) error {
 	return writeJSON(c, http.StatusAccepted, toWebhookDeliveryJSON(d))
 }
 
-// badDeliveryCursor answers a cursor the log cannot continue from as the other lists do (400 invalid_cursor):
-// the module reports it as a field error.
-func badDeliveryCursor(err error) error {
-	if pe, ok := ports.AsError(err); ok && len(pe.Fields) == 1 && pe.Fields[0].Code == "invalid_cursor" {
-		f := pe.Fields[0]
-		return newProblem(http.StatusBadRequest, f.Code, "The cursor "+f.MessageEN+".", "カーソルが"+f.MessageJA+"。")
-	}
-	return err
-}
-
 // webhookDeliveryQuery is the delivery log's query string.
 var webhookDeliveryQuery = []string{"cursor", "limit", "status"}
 
@@ -247,11 +233,7 @@ func (s *Server) apiWebhookDeliveries(c echo.Context) error {
 	page, err := s.webhooks.ListDeliveries(c.Request().Context(), principalOf(c), c.Param("id"),
 		ports.WebhookDeliveryFilter{Status: q.Get("status"), Cursor: q.Get("cursor"), Limit: limit})
 	if err != nil {
-		return badDeliveryCursor(err)
+		return badCursor(err)
 	}
-	var next *string
-	if page.NextCursor != "" {
-		next = &page.NextCursor
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"items": jsonItems(page.Items, toWebhookDeliveryJSON), "next_cursor": next})
+	return writePage(c, page.Items, page.NextCursor, toWebhookDeliveryJSON)
 }
