@@ -1,9 +1,7 @@
 package accounts_test
 
 import (
-	"context"
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -28,15 +26,14 @@ type provider struct {
 func newProvider(t *testing.T) *provider {
 	t.Helper()
 	env := testenv.New(t)
-	records := &workRecords{m: map[string]ports.OperationRequest{}}
 	deps := env.Accounts.Deps
-	deps.OperationRecords = records
+	deps.OperationRecords = env.Store
 	svc, err := accounts.New(ctx, deps, accounts.DefaultSessionPolicy)
 	if err != nil {
 		t.Fatal(err)
 	}
 	handlers := svc.OperationHandlers()
-	ops, err := operations.New(operations.Deps{Requests: records, Tx: env.Store, Audit: env.Audit, Clock: env.Clock,
+	ops, err := operations.New(operations.Deps{Requests: env.Store, Tx: env.Store, Audit: env.Audit, Clock: env.Clock,
 		Handlers: handlers})
 	if err != nil {
 		t.Fatal(err)
@@ -67,43 +64,6 @@ func (pv *provider) run(t *testing.T, kind string, params map[string]string) por
 		t.Fatalf("approve %s: %v", kind, err)
 	}
 	return r
-}
-
-// workRecords is a minimal ports.OperationRequestStore (the operations module has the full contract suite).
-type workRecords struct {
-	mu sync.Mutex
-	m  map[string]ports.OperationRequest
-}
-
-func (w *workRecords) CreateOperationRequest(_ context.Context, r ports.OperationRequest) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r.Params = maps.Clone(r.Params)
-	w.m[r.ID] = r
-	return nil
-}
-
-func (w *workRecords) OperationRequest(ctx context.Context, id string) (ports.OperationRequest, error) {
-	return w.UpdateOperationRequest(ctx, id, func(*ports.OperationRequest) error { return nil })
-}
-
-func (w *workRecords) ListOperationRequests(context.Context, ports.OperationFilter) ([]ports.OperationRequest, error) {
-	return nil, errors.New("not used by these tests")
-}
-
-func (w *workRecords) UpdateOperationRequest(_ context.Context, id string, fn func(*ports.OperationRequest) error) (ports.OperationRequest, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, ok := w.m[id]
-	if !ok {
-		return r, ports.ErrNotFound
-	}
-	r.Params = maps.Clone(r.Params)
-	if err := fn(&r); err != nil {
-		return ports.OperationRequest{}, err
-	}
-	w.m[id] = r
-	return r, nil
 }
 
 func loginFrom(env *testenv.Env, tenant, password, ip string) (ports.LoginResult, error) {
