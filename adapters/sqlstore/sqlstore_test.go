@@ -3,7 +3,6 @@ package sqlstore_test
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/roumu/roumu/adapters/sqlstore"
 	"github.com/roumu/roumu/ports"
 	"github.com/roumu/roumu/ports/porttest"
+	"github.com/roumu/roumu/test/pgtest"
 )
 
 // dialect opens fresh, migrated stores of one database kind, each isolated from the others so that tests
@@ -31,74 +31,12 @@ type dialect struct {
 
 // dialects are the databases under test: SQLite always, Postgres when ROUMU_TEST_POSTGRES_URL is set.
 func dialects() []dialect {
-	return []dialect{{sqlstore.DriverSQLite, sqliteDSN}, {sqlstore.DriverPostgres, postgresDSN}}
+	return []dialect{{sqlstore.DriverSQLite, sqliteDSN}, {sqlstore.DriverPostgres, pgtest.SchemaDSN}}
 }
 
 func sqliteDSN(t testing.TB) string {
 	// A directory that does not exist yet: Open must create it.
 	return filepath.Join(t.TempDir(), "var", "roumu.db")
-}
-
-var admin struct {
-	once sync.Once
-	db   *gorm.DB
-	url  string
-	err  error
-}
-
-// postgresAdmin connects once to ROUMU_TEST_POSTGRES_URL for creating and dropping schemas. Without the
-// variable the Postgres tests are skipped, unless CI=true, where a missing database is a failure; a URL
-// that is set but unreachable always fails.
-func postgresAdmin(t testing.TB) (*gorm.DB, string) {
-	t.Helper()
-	raw := os.Getenv("ROUMU_TEST_POSTGRES_URL")
-	if raw == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but ROUMU_TEST_POSTGRES_URL is unset")
-		}
-		t.Skip("Postgres tests skipped: set ROUMU_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	admin.once.Do(func() {
-		admin.url = raw
-		admin.db, admin.err = gorm.Open(postgres.Open(raw), &gorm.Config{Logger: logger.Discard})
-		if admin.err == nil {
-			sqlDB, _ := admin.db.DB()
-			sqlDB.SetMaxOpenConns(2)
-			// An extension belongs to the database, but is created in the migrating connection's schema
-			// when missing: in a test's schema, dropped with it (CASCADE), together with every other
-			// schema's trigram index. Created once here, in the default schema, it outlives the tests, as
-			// it would in production. Where it cannot be had the migration goes without.
-			_ = admin.db.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm").Error
-		}
-	})
-	if admin.err != nil {
-		t.Fatalf("ROUMU_TEST_POSTGRES_URL is set but Postgres is unreachable: %v", admin.err)
-	}
-	return admin.db, admin.url
-}
-
-// postgresDSN creates a schema of its own for t, dropped at the end, and returns a URL whose connections
-// use it (search_path).
-func postgresDSN(t testing.TB) string {
-	t.Helper()
-	db, raw := postgresAdmin(t)
-	schema := "rt_" + randomHex(8)
-	if err := db.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" {
-		return raw + " search_path=" + schema // key=value form
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func randomHex(n int) string {
