@@ -67,6 +67,8 @@ func open(t *testing.T, factory Factory, need ...string) Stores {
 			missing = s.Webhooks == nil
 		case "APITokens":
 			missing = s.APITokens == nil
+		case "RateLimits":
+			missing = s.RateLimits == nil
 		default:
 			t.Fatalf("porttest: unknown store %q", n)
 		}

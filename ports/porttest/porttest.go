@@ -10,7 +10,7 @@
 //			s := memory.New()
 //			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
 //				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Attachments: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s,
-//				APITokens: s}
+//				APITokens: s, RateLimits: s}
 //		})
 //	}
 //
@@ -52,7 +52,8 @@ type Stores struct {
 
 	Stats ports.StatsReader
 
-	APITokens ports.APITokenStore
+	APITokens  ports.APITokenStore
+	RateLimits ports.RateLimitStore
 }
 
 // Factory returns fresh, empty stores for one test; it registers any cleanup with t.Cleanup. It is called
@@ -85,6 +86,7 @@ func RunAll(t *testing.T, factory Factory) {
 		{"WebhookStore", TestWebhookStore},
 		{"StatsReader", TestStatsReader},
 		{"APITokenStore", TestAPITokenStore},
+		{"RateLimitStore", TestRateLimitStore},
 	}
 	for _, s := range suites {
 		t.Run("contract="+s.name, func(t *testing.T) { s.run(t, factory) })

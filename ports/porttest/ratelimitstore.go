@@ -8,9 +8,8 @@ import (
 	"github.com/roumu/roumu/ports"
 )
 
-// TestRateLimitStore is the contract suite of ports.RateLimitStore. open returns a fresh, empty store for
-// one test (it is called from parallel subtests).
-func TestRateLimitStore(t *testing.T, open func(t *testing.T) ports.RateLimitStore) {
+// TestRateLimitStore is the contract suite of ports.RateLimitStore.
+func TestRateLimitStore(t *testing.T, factory Factory) {
 	const key = "token:0b9c"
 	minute := at(0).Truncate(time.Minute)
 
@@ -23,7 +22,7 @@ func TestRateLimitStore(t *testing.T, open func(t *testing.T) ports.RateLimitSto
 
 	t.Run("CountsPerKeyAndWindow", func(t *testing.T) {
 		t.Parallel()
-		s := open(t)
+		s := open(t, factory, "RateLimits").RateLimits
 		for want := 1; want <= 3; want++ {
 			checkEq(t, "hit", hit(t, s, key, minute), want)
 		}
@@ -36,7 +35,7 @@ func TestRateLimitStore(t *testing.T, open func(t *testing.T) ports.RateLimitSto
 
 	t.Run("ConcurrentHitsAreAllCounted", func(t *testing.T) {
 		t.Parallel()
-		s := open(t)
+		s := open(t, factory, "RateLimits").RateLimits
 		const n = 40
 		counts := make([]int, n)
 		concurrently(n, func(i int) {
@@ -57,7 +56,7 @@ func TestRateLimitStore(t *testing.T, open func(t *testing.T) ports.RateLimitSto
 
 	t.Run("DeleteExpired", func(t *testing.T) {
 		t.Parallel()
-		s := open(t)
+		s := open(t, factory, "RateLimits").RateLimits
 		hit(t, s, key, minute)
 		hit(t, s, key, minute)
 		hit(t, s, key, minute.Add(time.Minute))
@@ -75,7 +74,7 @@ func TestRateLimitStore(t *testing.T, open func(t *testing.T) ports.RateLimitSto
 
 	t.Run("OddKeys", func(t *testing.T) {
 		t.Parallel()
-		s := open(t)
+		s := open(t, factory, "RateLimits").RateLimits
 		for _, k := range []string{"address:2001:db8::1", "login:名前", "x'; DROP TABLE rate_windows; --"} {
 			checkEq(t, "hit "+k, hit(t, s, k, minute), 1)
 			checkEq(t, "hit "+k, hit(t, s, k, minute), 2)
