@@ -142,7 +142,7 @@ func (s *Server) importUpload(c echo.Context) error {
 		if !errors.Is(err, http.ErrMissingFile) {
 			return errMalformedForm
 		}
-		return s.renderImport(c, http.StatusUnprocessableEntity, iv, registerMessage(errEmptyUpload, uploadInputs))
+		return s.renderImport(c, http.StatusUnprocessableEntity, iv, formMessage(errEmptyUpload, uploadInputs))
 	}
 	src, err := fh.Open()
 	if err != nil {

@@ -2,10 +2,8 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,86 +46,9 @@ type registerView struct {
 	Job    *jobView
 }
 
-// optionView is an option of a select with its state.
-type optionView struct {
-	Value, LabelJA, LabelEN string
-	Selected                bool
-}
-
-// inputView is one input of a form as shown: its definition, the value typed (or stored) and its error.
-type inputView struct {
-	formInput
-	ID      string
-	Value   string
-	Options []optionView
-	Error   *fieldMessage
-}
-
-// DescribedBy lists the ids of the input's hint and error.
-func (in inputView) DescribedBy() string {
-	var ids []string
-	if in.Hint != "" {
-		ids = append(ids, in.ID+"-hint")
-	}
-	if in.Error != nil {
-		ids = append(ids, in.ID+"-error")
-	}
-	return strings.Join(ids, " ")
-}
-
 type sectionView struct {
 	ID, LabelJA, LabelEN string
 	Inputs               []inputView
-}
-
-func options(opts []option, selected string, blank bool) []optionView {
-	var out []optionView
-	if blank {
-		out = append(out, optionView{Value: "", LabelJA: "（未選択）", LabelEN: "Not set", Selected: selected == ""})
-	}
-	for _, o := range opts {
-		out = append(out, optionView{Value: o.Value, LabelJA: o.LabelJA, LabelEN: o.LabelEN, Selected: o.Value == selected})
-	}
-	return out
-}
-
-// inputViews fills the inputs with values and the errors of msg; idPrefix keeps ids unique on a page.
-func inputViews(inputs []formInput, values map[string]string, msg *message, idPrefix string, depts []option) []inputView {
-	out := make([]inputView, 0, len(inputs))
-	for _, in := range inputs {
-		v := inputView{formInput: in, ID: idPrefix + strings.ReplaceAll(in.Name, ".", "-"), Value: kept(values[in.Name])}
-		if in.Secret && msg == nil {
-			v.Value = "" // a stored secret is never shown; a typed one comes back only to be corrected
-		}
-		if in.Type == "select" {
-			opts := in.Options
-			if in.Name == "department_id" {
-				opts = depts
-			}
-			v.Options = options(opts, v.Value, true)
-		}
-		if msg != nil {
-			for i := range msg.Fields {
-				if msg.Fields[i].Field == in.Name {
-					v.Error = &msg.Fields[i]
-					break
-				}
-			}
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-// registerMessage turns a problem into the message of a register form, labelling each field as its form does.
-func registerMessage(p *problemError, inputs []formInput) *message {
-	m := messageOf(p)
-	for i, f := range m.Fields {
-		if l, ok := labelOf(inputs, f.Field); ok {
-			m.Fields[i].LabelJA, m.Fields[i].LabelEN = l[0], l[1]
-		}
-	}
-	return m
 }
 
 // full tells whether the principal manages the register; the module enforces it, the pages only choose what
@@ -181,10 +102,7 @@ func (s *Server) employeesPage(c echo.Context) error {
 	if !full(p) {
 		return s.ownEmployeePage(c)
 	}
-	filter := map[string]string{}
-	for _, k := range listFilters {
-		filter[k] = kept(c.QueryParam(k))
-	}
+	filter := listFilter(c, listFilters)
 	f := ports.EmployeeFilter{Query: filter["q"], HiredFrom: filter["hired_from"], HiredTo: filter["hired_to"],
 		Sort: filter["sort"], Cursor: c.QueryParam("cursor"), Limit: 50,
 		Statuses: multi([]string{filter["status"]}), EmploymentTypes: multi([]string{filter["employment_type"]}),
@@ -207,17 +125,7 @@ func (s *Server) employeesPage(c echo.Context) error {
 		return s.render(c, status, "employees", v)
 	}
 	rv.Employees = page.Items
-	q := url.Values{}
-	for _, k := range listFilters {
-		if filter[k] != "" {
-			q.Set(k, filter[k])
-			rv.Filtered = rv.Filtered || k != "sort"
-		}
-	}
-	if page.NextCursor != "" {
-		q.Set("cursor", page.NextCursor)
-		rv.NextURL = "/employees?" + q.Encode()
-	}
+	rv.NextURL, rv.Filtered = listLinks("/employees", listFilters, filter, page.NextCursor)
 	return s.render(c, http.StatusOK, "employees", v)
 }
 
@@ -271,26 +179,6 @@ func (s *Server) newEmployeePage(c echo.Context) error {
 	return s.employeeForm(c, http.StatusOK, nil, map[string]string{"status": ports.EmployeeActive}, nil)
 }
 
-// formValues reads the posted values of the inputs.
-func formValues(c echo.Context, inputs []formInput) map[string]string {
-	f := c.Request().PostForm
-	values := make(map[string]string, len(inputs))
-	for _, in := range inputs {
-		values[in.Name] = f.Get(in.Name)
-	}
-	return values
-}
-
-// showFailure shows a form again after a port error the person can act on; others go to the error page.
-func showFailure(c echo.Context, err error, inputs []formInput, show func(status int, msg *message) error) error {
-	p, internal := toProblem(err)
-	if internal {
-		return err
-	}
-	setRetryAfter(c, p)
-	return show(p.status, registerMessage(p, inputs))
-}
-
 func (s *Server) createEmployeeSubmit(c echo.Context) error {
 	inputs := allEmployeeInputs()
 	values := formValues(c, inputs)
@@ -333,10 +221,6 @@ func (s *Server) editEmployeeSubmit(c echo.Context) error {
 	inputs := allEmployeeInputs()
 	values := formValues(c, inputs)
 	values["version"] = c.Request().PostForm.Get("version")
-	version, err := strconv.ParseInt(values["version"], 10, 64)
-	if err != nil || version <= 0 {
-		version = -1 // no version read: never current, so the module answers stale_version
-	}
 	now := employeeValues(cur)
 	fields := map[string]string{}
 	for _, sec := range employeeSections {
@@ -350,7 +234,7 @@ func (s *Server) editEmployeeSubmit(c echo.Context) error {
 			}
 		}
 	}
-	in := ports.EmployeeInput{Fields: fields, EffectiveOn: values["effective_on"], Reason: values["reason"], IfVersion: version}
+	in := ports.EmployeeInput{Fields: fields, EffectiveOn: values["effective_on"], Reason: values["reason"], IfVersion: formVersion(c)}
 	if len(fields) == 0 {
 		return c.Redirect(http.StatusSeeOther, "/employees/"+cur.ID+"?notice=unchanged")
 	}
@@ -363,11 +247,7 @@ func (s *Server) editEmployeeSubmit(c echo.Context) error {
 }
 
 func (s *Server) deleteEmployeeSubmit(c echo.Context) error {
-	version, err := strconv.ParseInt(c.Request().PostForm.Get("version"), 10, 64)
-	if err != nil || version <= 0 {
-		version = -1
-	}
-	if err := s.employees.DeleteEmployee(c.Request().Context(), principalOf(c), c.Param("id"), version); err != nil {
+	if err := s.employees.DeleteEmployee(c.Request().Context(), principalOf(c), c.Param("id"), formVersion(c)); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/employees?notice=deleted")
@@ -406,7 +286,7 @@ func (s *Server) showEmployee(c echo.Context, status int, depValues map[string]s
 	if err != nil {
 		if pe, internal := toProblem(err); !internal && pe.status == http.StatusUnprocessableEntity {
 			// a bad date in the picker: show today's record with the message
-			v.Error, asOf = registerMessage(pe, []formInput{{Name: "as_of", LabelJA: "表示基準日", LabelEN: "As of"}}), ""
+			v.Error, asOf = formMessage(pe, []formInput{{Name: "as_of", LabelJA: "表示基準日", LabelEN: "As of"}}), ""
 			e, err = s.employees.GetEmployee(ctx, p, c.Param("id"), "")
 		}
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -172,10 +171,7 @@ var procedureNotices = map[string]*message{
 
 func (s *Server) proceduresPage(c echo.Context) error {
 	ctx, p := c.Request().Context(), principalOf(c)
-	filter := map[string]string{}
-	for _, k := range procedureFilters {
-		filter[k] = kept(c.QueryParam(k))
-	}
+	filter := listFilter(c, procedureFilters)
 	pv := &proceduresView{Filter: filter, Statuses: options(procedureStatuses, filter["status"], true),
 		Types: options(s.typeOptions(), filter["type"], true)}
 	v := &view{Title: proceduresTitle, Procedures: pv, Notice: procedureNotices[c.QueryParam("notice")]}
@@ -196,17 +192,7 @@ func (s *Server) proceduresPage(c echo.Context) error {
 		return s.render(c, status, "procedures", v)
 	}
 	pv.Items = page.Items
-	q := url.Values{}
-	for _, k := range procedureFilters {
-		if filter[k] != "" {
-			q.Set(k, filter[k])
-			pv.Filtered = true
-		}
-	}
-	if page.NextCursor != "" {
-		q.Set("cursor", page.NextCursor)
-		pv.NextURL = "/procedures?" + q.Encode()
-	}
+	pv.NextURL, pv.Filtered = listLinks("/procedures", procedureFilters, filter, page.NextCursor)
 	return s.render(c, http.StatusOK, "procedures", v)
 }
 
@@ -395,16 +381,6 @@ func (s *Server) editProcedureSubmit(c echo.Context) error {
 		return refused(err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/procedures/"+cur.ID+"?notice=updated")
-}
-
-// formVersion reads the version a form was read at; a missing or malformed one is never current, so the
-// module answers stale_version.
-func formVersion(c echo.Context) int64 {
-	v, err := strconv.ParseInt(c.Request().PostForm.Get("version"), 10, 64)
-	if err != nil || v <= 0 {
-		return -1
-	}
-	return v
 }
 
 // procedureActionSubmit applies the workflow action of the button pressed, with the comment typed.
