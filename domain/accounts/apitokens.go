@@ -215,8 +215,7 @@ func (s *Service) authenticateAPIToken(ctx context.Context, token string, src po
 		return ports.Principal{}, err
 	}
 	audit := ports.AuditEvent{TenantID: rec.TenantID, ActorID: rec.CreatedBy, ActorKind: "token",
-		Action: "auth.api_token", Target: "api_token:" + rec.ID, IP: src.IP, UserAgent: src.UserAgent,
-		Outcome: ports.OutcomeDenied}
+		Action: "auth.api_token", Target: "api_token:" + rec.ID, IP: src.IP, UserAgent: src.UserAgent}
 	now := s.Clock.Now()
 	var reason, code string
 	switch {

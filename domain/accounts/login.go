@@ -64,7 +64,7 @@ func (s *Service) passwordLogin(ctx context.Context, kind, tenantCode string, cm
 	// The IP restriction comes before anything about the account: from a refused address no password is
 	// checked, no failure counted (so outsiders cannot lock members out) and no lock state shown.
 	if refused := CheckSourceIP(tenant, cmd.Source.IP); tenantKnown && refused != nil {
-		audit.TenantID, audit.Outcome = tenant.ID, ports.OutcomeDenied
+		audit.TenantID = tenant.ID
 		return ports.LoginResult{}, s.refuse(ctx, withReason(audit, "ip_not_allowed"), refused)
 	}
 
@@ -73,7 +73,6 @@ func (s *Service) passwordLogin(ctx context.Context, kind, tenantCode string, cm
 		return ports.LoginResult{}, err
 	}
 	if retry := s.lockout.RetryAfter(state, now); retry > 0 {
-		audit.Outcome = ports.OutcomeDenied
 		return ports.LoginResult{}, s.refuse(ctx, withReason(audit, "locked"), lockedError(retry))
 	}
 
@@ -119,7 +118,6 @@ func (s *Service) passwordLogin(ctx context.Context, kind, tenantCode string, cm
 
 	audit.TenantID, audit.ActorID, audit.Target = acct.TenantID, acct.ID, "account:"+acct.ID
 	if acct.Status != ports.AccountActive || (kind == ports.KindMember && tenant.Status != ports.TenantActive) {
-		audit.Outcome = ports.OutcomeDenied
 		err := ports.NewError(ports.ErrForbidden, "account_disabled",
 			"This account or company is disabled. Please contact your administrator.",
 			"このアカウントまたは企業は利用停止中です。管理者にお問い合わせください。")
@@ -167,6 +165,7 @@ func (s *Service) countFailure(ctx context.Context, key string, audit ports.Audi
 
 // refuse records a refused attempt and returns the refusal, unless the audit log failed.
 func (s *Service) refuse(ctx context.Context, audit ports.AuditEvent, refusal error) error {
+	audit.Outcome = ports.OutcomeDenied
 	if err := s.record(ctx, audit); err != nil {
 		return err
 	}
@@ -302,7 +301,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, src ports.Sour
 	// to sessions already open. Operators belong to no tenant, so no tenant's list restricts them.
 	if err := CheckSourceIP(tenant, src.IP); acct.Kind == ports.KindMember && err != nil {
 		e := ports.AuditEvent{TenantID: acct.TenantID, ActorID: acct.ID, ActorKind: acct.Kind, Action: "auth.session",
-			Target: "account:" + acct.ID, IP: src.IP, UserAgent: src.UserAgent, Outcome: ports.OutcomeDenied,
+			Target: "account:" + acct.ID, IP: src.IP, UserAgent: src.UserAgent,
 			Detail: map[string]string{"reason": "ip_not_allowed"}}
 		return ports.Principal{}, s.refuse(ctx, e, err)
 	}

@@ -135,6 +135,18 @@ func TestFailedSecondFactorsCountTowardLockout(t *testing.T) {
 	if _, err := login(env, "acme", "admin", testenv.NewPassword); code(err) != "account_locked" {
 		t.Fatalf("password login after 5 wrong codes: %v", err)
 	}
+	// A second factor tried while locked is refused, and the audit log says so.
+	if _, err := env.Accounts.VerifyTOTP(ctx, p, "000000"); code(err) != "account_locked" {
+		t.Fatalf("a code while locked: %v", err)
+	}
+	recs, err := env.Store.ListAudit(ctx, ports.AuditFilter{Action: "auth.mfa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := recs[len(recs)-1].Event
+	if last.Detail["reason"] != "locked" || last.Outcome != ports.OutcomeDenied {
+		t.Fatalf("the refusal while locked is audited as %s %v", last.Outcome, last.Detail)
+	}
 }
 
 func TestRecoveryCodes(t *testing.T) {

@@ -13,9 +13,7 @@ func (s *Service) requireOperator(ctx context.Context, p ports.Principal, action
 	if p.IsOperator() {
 		return nil
 	}
-	e := event(p, action, "")
-	e.Outcome = ports.OutcomeDenied
-	return s.refuse(ctx, e, ports.NewError(ports.ErrForbidden, "forbidden",
+	return s.refuse(ctx, event(p, action, ""), ports.NewError(ports.ErrForbidden, "forbidden",
 		"Only provider operators may do this.", "この操作は運営事業者のオペレーターのみ行えます。"))
 }
 
@@ -191,9 +189,7 @@ func (s *Service) IssueOperatorPassword(ctx context.Context, p ports.Principal, 
 	case err != nil:
 		return "", err
 	case p.AccountID == grant.RequestedBy || p.AccountID == accountID:
-		e := event(p, action, "account:"+accountID)
-		e.Outcome = ports.OutcomeDenied
-		return "", s.refuse(ctx, e, ports.NewError(ports.ErrForbidden, "requester_cannot_issue",
+		return "", s.refuse(ctx, event(p, action, "account:"+accountID), ports.NewError(ports.ErrForbidden, "requester_cannot_issue",
 			"The operator who requested the grant (or the new operator) cannot issue its password: another operator must.",
 			"権限付与を申請したオペレーター（および付与された本人）はパスワードを発行できません。別のオペレーターが発行してください。"))
 	case !acct.LastLoginAt.IsZero():
