@@ -404,16 +404,12 @@ func (s *Store) emptyTables(ctx context.Context, tx connPool, plan []restoreTabl
 		}
 		return nil
 	}
-	triggers, err := queryStrings(ctx, tx, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
-	if err != nil {
-		return err
-	}
-	definitions, err := queryStrings(ctx, tx, "SELECT sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+	triggers, err := sqliteTriggers(ctx, tx)
 	if err != nil {
 		return err
 	}
 	for _, t := range triggers {
-		if _, err := tx.ExecContext(ctx, "DROP TRIGGER "+quote(t)); err != nil {
+		if _, err := tx.ExecContext(ctx, "DROP TRIGGER "+quote(t.name)); err != nil {
 			return err
 		}
 	}
@@ -422,12 +418,32 @@ func (s *Store) emptyTables(ctx context.Context, tx connPool, plan []restoreTabl
 			return err
 		}
 	}
-	for _, d := range definitions {
-		if _, err := tx.ExecContext(ctx, d); err != nil {
+	for _, t := range triggers {
+		if _, err := tx.ExecContext(ctx, t.definition); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sqliteTrigger is a trigger of a SQLite database: its name and the statement that creates it.
+type sqliteTrigger struct{ name, definition string }
+
+func sqliteTriggers(ctx context.Context, tx connPool) ([]sqliteTrigger, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []sqliteTrigger
+	for rows.Next() {
+		var t sqliteTrigger
+		if err := rows.Scan(&t.name, &t.definition); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 // checkRestored counts each table's rows against the header, and refreshes the planner statistics.
