@@ -119,18 +119,6 @@ func (l Log) SlogLevel() slog.Level {
 	}
 }
 
-// TrustedProxyPrefixes returns the trusted proxies as prefixes; a single IP becomes a full-length prefix.
-// Entries that do not parse are skipped (Load has already rejected them).
-func (s Server) TrustedProxyPrefixes() []netip.Prefix {
-	out := make([]netip.Prefix, 0, len(s.TrustedProxies))
-	for _, p := range s.TrustedProxies {
-		if pfx, err := parseProxy(p); err == nil {
-			out = append(out, pfx)
-		}
-	}
-	return out
-}
-
 // RedactedDSN returns the DSN with any password replaced, for logging. The DSN itself may carry a secret.
 func (d Database) RedactedDSN() string {
 	u, err := url.Parse(d.DSN)
@@ -154,19 +142,16 @@ func (d Database) RedactedDSN() string {
 	return strings.Join(fields, " ")
 }
 
-func parseProxy(s string) (netip.Prefix, error) {
+// isAddrRange tells whether s is an IPv4 or IPv6 CIDR range or a single address, as the adapters parse it
+// (ports.ParseAddrRange, which config may not import): a zone ("fe80::1%eth0") names a link, not a range.
+func isAddrRange(s string) bool {
+	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
-		return p.Masked(), nil
+		return err == nil && p.Addr().Zone() == ""
 	}
 	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
+	return err == nil && a.Zone() == ""
 }
 
 // Clamd splits Security.ClamdAddress into a network ("unix" or "tcp") and an address; both "" when unset.

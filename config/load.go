@@ -529,7 +529,7 @@ func validate(c Config) []Problem {
 		}
 	}
 	for _, p := range c.Server.TrustedProxies {
-		if _, err := parseProxy(p); err != nil {
+		if !isAddrRange(p) {
 			add("server.trusted_proxies", "%q is neither a CIDR nor an IP address", p)
 		}
 	}
@@ -580,7 +580,7 @@ func validate(c Config) []Problem {
 	}
 
 	for _, p := range c.Webhooks.AllowedCIDRs {
-		if _, err := parseProxy(p); err != nil {
+		if !isAddrRange(p) {
 			add("webhooks.allowed_cidrs", "%q is neither a CIDR nor an IP address", p)
 		}
 	}

@@ -250,7 +250,7 @@ func (s *Service) InMaintenance(ctx context.Context, now time.Time) (ports.Maint
 
 // requireOperator lets through only a fully logged-in provider operator; anyone else is refused, audited.
 func (s *Service) requireOperator(ctx context.Context, p ports.Principal, action string) error {
-	if p.Kind == ports.KindOperator && p.AccountID != "" && p.Stage == ports.StageFull {
+	if p.IsOperator() {
 		return nil
 	}
 	e := event(p, action, "", nil)
