@@ -169,9 +169,9 @@ func (r *report) markdown() string {
 
 	s := r.storm
 	b.WriteString("\n### Login storm\n\n")
-	fmt.Fprintf(&b, "%d attempts (%d identifiers: real accounts and unknown logins; credential stuffing from %d addresses, real people mistyping) by %d workers in %.1f s: **%.0f attempts/s**, of which %d reached argon2id (m=%d KiB): **%.1f password checks/s**; the rest were refused as locked before any hash.\n\n",
+	fmt.Fprintf(&b, "%d attempts (%d identifiers: real accounts and unknown logins; credential stuffing from %d addresses, real people mistyping) by %d workers in %.1f s: **%.0f attempts/s**; %d were refused by the per-address login limit (429) before reaching any account, %d reached argon2id (m=%d KiB): **%.1f password checks/s**; the rest were refused as locked before any hash.\n\n",
 		s.attempts, s.identifiers, o.stuffingIPs, o.stormWorkers, s.phase.Elapsed.Seconds(),
-		float64(s.attempts)/s.phase.Elapsed.Seconds(), s.hashed, config.DefaultArgon2MemoryKiB, float64(s.hashed)/s.phase.Elapsed.Seconds())
+		float64(s.attempts)/s.phase.Elapsed.Seconds(), s.limited, s.hashed, config.DefaultArgon2MemoryKiB, float64(s.hashed)/s.phase.Elapsed.Seconds())
 	b.WriteString(s.phase.table())
 	b.WriteString("\n| ordinary HR requests (list, detail, /me) | req/s | p50 ms | p95 ms | p99 ms | errors | server peak RSS |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, p := range []phaseResult{r.baseline, r.duringStorm} {
@@ -182,7 +182,7 @@ func (r *report) markdown() string {
 	if !s.exact() {
 		verdict = "**NOT exact**"
 	}
-	fmt.Fprintf(&b, "\nLockouts %s: %d identifiers had 5 consecutive failures and are locked (%d found locked); every attempt got the status the policy predicts (%d wrong); no other account is locked.\n",
+	fmt.Fprintf(&b, "\nLockouts %s: %d identifiers had 5 consecutive failures and are locked (%d found locked); every admitted attempt got the status the policy predicts (%d wrong); no other account is locked.\n",
 		verdict, s.lockedWant, s.lockedGot, len(s.mismatches))
 	for _, e := range firstN(append(slices.Clone(s.mismatches), s.lockErrors...), 10) {
 		fmt.Fprintf(&b, "- %s\n", e)
