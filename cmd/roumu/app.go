@@ -143,12 +143,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 		return nil, err
 	}
 	a.procedures, err = procedures.New(procedures.Deps{Procedures: a.store, Outbox: a.store, Employees: a.employees,
-		Tx: a.store, Audit: auditLog, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu"},
+		Tx: a.store, Audit: auditLog, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu"}, Gateway: egov.New(clock),
 		Scanner: scanner(cfg.Security), Attachments: a.store})
 	if err != nil {
 		return nil, err
 	}
-	a.procedures.Filer = procedures.GatewayFiler{Gateway: egov.New(clock), Attachments: a.procedures.FilingAttachments}
 	// The module checks a destination when it is saved, the sender every address it connects to: both
 	// under the same policy.
 	dest, err := ports.ParseWebhookDestinations(cfg.Webhooks.AllowHTTP, cfg.Webhooks.AllowedCIDRs)

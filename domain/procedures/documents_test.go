@@ -65,13 +65,10 @@ func (e *env) withDocuments(t *testing.T, gw ports.FilingGateway) *capturingRend
 	t.Helper()
 	r := &capturingRenderer{}
 	deps := e.deps
-	deps.Renderer, deps.Employers = r, employers{"t1": office}
+	deps.Renderer, deps.Employers, deps.Gateway = r, employers{"t1": office}, gw
 	svc, err := procedures.New(deps)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if gw != nil {
-		svc.Filer = procedures.GatewayFiler{Gateway: gw, Attachments: svc.FilingAttachments}
 	}
 	e.svc = svc
 	return r

@@ -28,6 +28,9 @@ type Deps struct {
 	// Filer files approved procedures electronically; nil records filings made on paper, and completion is
 	// then marked by hand.
 	Filer ports.ProcedureFiler
+	// Gateway, when Filer is nil, makes New file through it (e-Gov): Filer becomes a GatewayFiler that sends
+	// the module's own FilingAttachments.
+	Gateway ports.FilingGateway
 	// Renderer renders the forms as PDF; nil makes no PDF (ErrUnavailable), and FilingAttachments then fails.
 	Renderer ports.DocumentRenderer
 	// Employers gives a tenant's employer block, under what a procedure's employer.* fields say; nil leaves
@@ -50,9 +53,13 @@ var _ ports.Procedures = (*Service)(nil)
 func New(deps Deps) (*Service, error) {
 	if deps.Procedures == nil || deps.Outbox == nil || deps.Employees == nil || deps.Tx == nil ||
 		deps.Audit == nil || deps.Clock == nil {
-		return nil, errors.New("procedures: every dependency but Calendar, Filer, Renderer, Employers, Scanner and Attachments is required")
+		return nil, errors.New("procedures: every dependency but Calendar, Filer, Gateway, Renderer, Employers, Scanner and Attachments is required")
 	}
-	return &Service{Deps: deps}, nil
+	s := &Service{Deps: deps}
+	if s.Filer == nil && s.Gateway != nil {
+		s.Filer = GatewayFiler{Gateway: s.Gateway, Attachments: s.FilingAttachments}
+	}
+	return s, nil
 }
 
 // System actors: the account IDs recorded for what the module does by itself.

@@ -120,12 +120,11 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	gateway := egov.New(clock)
 	procs, err := procedures.New(procedures.Deps{Procedures: store, Outbox: store, Employees: register, Tx: store,
-		Audit: log, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu test"},
+		Audit: log, Clock: clock, Renderer: pdf.Renderer{Producer: "Roumu test"}, Gateway: gateway,
 		Scanner: clamav.EICARScanner{MaxSize: ports.AttachmentMaxBytes}, Attachments: store})
 	if err != nil {
 		t.Fatalf("wiring procedures: %v", err)
 	}
-	procs.Filer = procedures.GatewayFiler{Gateway: gateway, Attachments: procs.FilingAttachments}
 	hooks, err := webhooks.New(webhooks.Deps{Store: store, Outbox: store, Tx: store, Cipher: keys, Audit: log,
 		Clock: clock, Destinations: o.destinations,
 		Sender: webhooksender.New(webhooksender.Config{Destinations: o.destinations})})
