@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/roumu/roumu/domain/employees"
+	"github.com/roumu/roumu/test/fixtures"
 )
 
 // Passwords of the seeded accounts: policy-compliant, and none contains a login or tenant code.
@@ -221,17 +221,8 @@ func employeeCSV(index, n int) []byte {
 			"千代田1-%d,20%02d-%02d-01,%s,主任,\"%d\",0,%04d-%06d,%04d-%06d-1,%s,0005,001,普通,%07d,%s %s\r\n",
 			i, f[0], gn[0], f[1], gn[1], 60+i%40, 1+i%12, 1+i%28, gender, i, i%10000, i%100, 5+i%20, 1+i%12,
 			employmentLabels[i%len(employmentLabels)], 200000+(i*7919)%500000, g%10000, g%1000000, g%10000, g%1000000,
-			myNumber(fmt.Sprintf("%011d", 10_000_000_000+g)), g%10_000_000, f[1], gn[1])
+			fixtures.MyNumber(fmt.Sprintf("%011d", 10_000_000_000+g)), g%10_000_000, f[1], gn[1])
 	}
 	return b.Bytes()
 }
 
-// myNumber completes 11 digits with the check digit that the register accepts.
-func myNumber(first11 string) string {
-	for d := '0'; d <= '9'; d++ {
-		if employees.ValidMyNumber(first11 + string(d)) {
-			return first11 + string(d)
-		}
-	}
-	panic("no check digit for " + first11) // unreachable: every remainder has one
-}
