@@ -20,6 +20,7 @@ type Config struct {
 	Session  Session
 	Log      Log
 	Webhooks Webhooks
+	Backup   Backup
 
 	// File is the configuration file that was read, "" when none was.
 	File string
@@ -90,6 +91,13 @@ type Argon2 struct {
 type Session struct {
 	IdleTimeout     time.Duration // a session unused this long ends
 	AbsoluteTimeout time.Duration // a session ends this long after login, however busy
+}
+
+// Backup configures the scheduled backups `roumu serve` writes, the same files as `roumu backup`.
+type Backup struct {
+	Dir      string        // where they are written; "" schedules none
+	Interval time.Duration // how often: a backup is due when the newest in Dir is this old
+	Keep     int           // how many of the newest are kept; older ones are deleted
 }
 
 // Webhooks is the operator's policy on where webhooks may go. By default only https to public addresses:

@@ -67,6 +67,7 @@ func TestNoConfigurationRunsOnSQLiteInVar(t *testing.T) {
 		Session:  Session{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 12 * time.Hour},
 		Log:      Log{Level: "info", Format: "text"},
 		Webhooks: Webhooks{AllowedCIDRs: []string{}},
+		Backup:   Backup{Interval: 24 * time.Hour, Keep: 14},
 	}
 	if !equal(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -85,7 +86,7 @@ func equal(a, b Config) bool {
 		a.Server.TLS == b.Server.TLS && a.Server.BodyLimit == b.Server.BodyLimit &&
 		a.Database == b.Database && a.Security == b.Security && a.Session == b.Session &&
 		a.Log == b.Log && a.File == b.File && a.Webhooks.AllowHTTP == b.Webhooks.AllowHTTP &&
-		slices.Equal(a.Webhooks.AllowedCIDRs, b.Webhooks.AllowedCIDRs)
+		slices.Equal(a.Webhooks.AllowedCIDRs, b.Webhooks.AllowedCIDRs) && a.Backup == b.Backup
 }
 
 func TestFileOverridesDefaults(t *testing.T) {
@@ -331,6 +332,10 @@ func TestValidation(t *testing.T) {
 		{"webhooks cidr bad", map[string]string{"ROUMU_WEBHOOKS_ALLOWED_CIDRS": "10.0.0.0/8,partner.local"}, "webhooks.allowed_cidrs"},
 		{"webhooks cidr bad prefix", map[string]string{"ROUMU_WEBHOOKS_ALLOWED_CIDRS": "10.0.0.0/33"}, "webhooks.allowed_cidrs"},
 		{"webhooks cidr zone", map[string]string{"ROUMU_WEBHOOKS_ALLOWED_CIDRS": "fe80::/64%eth0"}, "webhooks.allowed_cidrs"},
+		{"backup scheduled", map[string]string{"ROUMU_BACKUP_DIR": "/srv/backups", "ROUMU_BACKUP_INTERVAL": "6h", "ROUMU_BACKUP_KEEP": "28"}, ""},
+		{"backup too often", map[string]string{"ROUMU_BACKUP_DIR": "/srv/backups", "ROUMU_BACKUP_INTERVAL": "10m"}, "backup.interval"},
+		{"backup keep none", map[string]string{"ROUMU_BACKUP_KEEP": "0"}, "backup.keep"},
+		{"backup of memory", map[string]string{"ROUMU_BACKUP_DIR": "/srv/backups", "ROUMU_DATABASE_DRIVER": "memory"}, "backup.dir"},
 		{"checkpoint file empty", map[string]string{"ROUMU_SECURITY_AUDIT_CHECKPOINT_FILE": " "}, "security.audit_checkpoint_file"},
 		{"backup key empty", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": " "}, "security.backup_key_file"},
 		{"backup key is the keyring", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": "var/keyring.json"}, "security.backup_key_file"},

@@ -87,6 +87,9 @@ var specs = []spec{
 	{"log.format", "text"},
 	{"webhooks.allow_http", false},
 	{"webhooks.allowed_cidrs", []string{}},
+	{"backup.dir", ""},
+	{"backup.interval", "24h"},
+	{"backup.keep", 14},
 }
 
 // flagAliases are short flag names of the command line (CONTRACT.md) for some keys.
@@ -498,6 +501,9 @@ func decode(v *viper.Viper) (Config, []Problem) {
 	c.Log.Format = strings.ToLower(d.str("log.format"))
 	c.Webhooks.AllowHTTP = d.bool("webhooks.allow_http")
 	c.Webhooks.AllowedCIDRs = d.strings("webhooks.allowed_cidrs")
+	c.Backup.Dir = d.str("backup.dir")
+	c.Backup.Interval = d.duration("backup.interval")
+	c.Backup.Keep = int(d.int("backup.keep", 1, 10_000))
 	return c, d.problems
 }
 
@@ -577,6 +583,15 @@ func validate(c Config) []Problem {
 	if c.Session.IdleTimeout > 0 && c.Session.AbsoluteTimeout > 0 && c.Session.IdleTimeout > c.Session.AbsoluteTimeout {
 		add("session.idle_timeout", "must not exceed session.absolute_timeout (%s > %s)",
 			c.Session.IdleTimeout, c.Session.AbsoluteTimeout)
+	}
+
+	if c.Backup.Dir != "" {
+		if c.Database.Driver == DriverMemory {
+			add("backup.dir", "the memory driver keeps nothing to back up; leave backup.dir empty")
+		}
+		if c.Backup.Interval < time.Hour {
+			add("backup.interval", "must be at least 1h (got %s)", c.Backup.Interval)
+		}
 	}
 
 	for _, p := range c.Webhooks.AllowedCIDRs {

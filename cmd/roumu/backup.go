@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -80,18 +81,8 @@ func runBackup(cmd *cobra.Command, _ []string) error {
 	defer store.Close()
 
 	start := time.Now()
-	// The file is written beside its final name and renamed when complete, so that a backup cut short (a
-	// full disk, a killed process) never lies under the name of a good one.
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.partial")
+	m, err := writeBackupFile(cmd.Context(), store, sealer, out)
 	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename there is nothing left to remove
-	m, err := writeBackup(cmd, store, sealer, tmp)
-	if err := errors.Join(err, tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("backup failed: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(cmd.OutOrStdout(), "backup written to %s in %s: %d tables, %d rows, schema version %d (%s); sealed to %s\n",
@@ -99,12 +90,27 @@ func runBackup(cmd *cobra.Command, _ []string) error {
 	return err
 }
 
-func writeBackup(cmd *cobra.Command, store *sqlstore.Store, sealer ports.BackupSealer, w io.Writer) (ports.BackupManifest, error) {
+// writeBackupFile writes a backup to path. The file is written beside its final name and renamed when
+// complete, so that a backup cut short (a full disk, a killed process) never lies under the name of a good one.
+func writeBackupFile(ctx context.Context, store *sqlstore.Store, sealer ports.BackupSealer, path string) (ports.BackupManifest, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
+	if err != nil {
+		return ports.BackupManifest{}, err
+	}
+	defer os.Remove(tmp.Name()) // after the rename there is nothing left to remove
+	m, err := writeBackup(ctx, store, sealer, tmp)
+	if err := errors.Join(err, tmp.Sync(), tmp.Close()); err != nil {
+		return m, fmt.Errorf("backup failed: %w", err)
+	}
+	return m, os.Rename(tmp.Name(), path)
+}
+
+func writeBackup(ctx context.Context, store *sqlstore.Store, sealer ports.BackupSealer, w io.Writer) (ports.BackupManifest, error) {
 	sealed, err := sealer.Seal(w)
 	if err != nil {
 		return ports.BackupManifest{}, err
 	}
-	m, err := store.Snapshot(cmd.Context(), sealed)
+	m, err := store.Snapshot(ctx, sealed)
 	if err != nil {
 		return m, err
 	}
@@ -134,12 +140,12 @@ func runRestore(cmd *cobra.Command, _ []string) error {
 	// row against this database without writing; only then does the second write. A file changed between
 	// the passes fails its authentication in the second, whose transaction then rolls back.
 	opts := ports.RestoreOptions{Force: force, VerifyOnly: true}
-	if _, err := readBackup(cmd, store, sealer, in, opts); err != nil {
+	if _, err := readBackup(cmd.Context(), store, sealer, in, opts); err != nil {
 		return fmt.Errorf("restore refused, nothing written: %w", err)
 	}
 	fmt.Fprintf(out, "backup verified in %s; restoring\n", time.Since(start).Round(time.Millisecond))
 	opts.VerifyOnly = false
-	m, err := readBackup(cmd, store, sealer, in, opts)
+	m, err := readBackup(cmd.Context(), store, sealer, in, opts)
 	if err != nil {
 		return fmt.Errorf("restore failed, nothing written: %w", err)
 	}
@@ -160,7 +166,7 @@ func runRestore(cmd *cobra.Command, _ []string) error {
 	return err
 }
 
-func readBackup(cmd *cobra.Command, store *sqlstore.Store, sealer ports.BackupSealer, path string, opts ports.RestoreOptions) (ports.BackupManifest, error) {
+func readBackup(ctx context.Context, store *sqlstore.Store, sealer ports.BackupSealer, path string, opts ports.RestoreOptions) (ports.BackupManifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return ports.BackupManifest{}, err
@@ -170,7 +176,7 @@ func readBackup(cmd *cobra.Command, store *sqlstore.Store, sealer ports.BackupSe
 	if err != nil {
 		return ports.BackupManifest{}, err
 	}
-	return store.Restore(cmd.Context(), plain, opts)
+	return store.Restore(ctx, plain, opts)
 }
 
 // openBackupStore opens the configured SQL database; a restore also migrates it, so that an empty database

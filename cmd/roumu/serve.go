@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	web "github.com/roumu/roumu/adapters/http"
+	"github.com/roumu/roumu/adapters/sqlstore"
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/kernel"
 )
@@ -72,6 +74,17 @@ func serveCommand() *cobra.Command {
 			go a.every(ctx, "webhook deliveries", webhookSendPeriod, a.webhooks.ProcessDue)
 			go a.every(ctx, "operation request expiry", operationExpiryPeriod, a.operations.ExpireDue)
 			go a.every(ctx, "rate-limit sweep", rateLimitSweepInterval, a.rateLimits.Sweep)
+			if cfg.Backup.Dir != "" {
+				store, ok := a.store.(*sqlstore.Store)
+				if !ok {
+					return errors.New("backup.dir: the memory driver keeps nothing to back up")
+				}
+				backups, err := newScheduledBackups(cfg, store, kernel.SystemClock{}, a.log)
+				if err != nil {
+					return err
+				}
+				go a.every(ctx, "scheduled backup", backupCheckPeriod, backups.run)
+			}
 			if a.checkpoints != nil {
 				cp := audit.NewCheckpointer(a.store, a.checkpoints, kernel.SystemClock{})
 				go a.every(ctx, "audit checkpoint", auditCheckpointPeriod, cp.Checkpoint)
