@@ -80,7 +80,7 @@ func sqlRegister(b testing.TB, driver string) (*employees.Service, ports.Princip
 	if err := store.CreateTenant(b.Context(), tenant); err != nil {
 		b.Fatal(err)
 	}
-	svc, err := employees.New(employees.Deps{Employees: store, Departments: store, Outbox: store, Jobs: store,
+	svc, err := employees.New(employees.Deps{Employees: store, Departments: store, Accounts: store, Outbox: store, Jobs: store,
 		Tx: store, Cipher: keys, Audit: audit.New(store, clock), Clock: clock})
 	if err != nil {
 		b.Fatal(err)

@@ -137,7 +137,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 	if err != nil {
 		return nil, err
 	}
-	a.employees, err = employees.New(employees.Deps{Employees: a.store, Departments: a.store, Outbox: a.store,
+	a.employees, err = employees.New(employees.Deps{Employees: a.store, Departments: a.store, Accounts: a.store, Outbox: a.store,
 		Jobs: a.store, Tx: a.store, Cipher: a.keys, Audit: auditLog, Clock: clock})
 	if err != nil {
 		return nil, err

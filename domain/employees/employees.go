@@ -29,6 +29,27 @@ func parseEmployeeInput(fields map[string]string, ix deptIndex) (map[string]stri
 	return values, append(errs, ix.resolve(values)...)
 }
 
+// parseInput is parseEmployeeInput with the tenant's departments, and the linked account checked: account_id
+// must name an account of the tenant (another tenant's is as unknown as one that does not exist).
+func (s *Service) parseInput(ctx context.Context, tenantID string, fields map[string]string) (map[string]string, []ports.FieldError, error) {
+	ix, err := s.departmentIndex(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	values, errs := parseEmployeeInput(fields, ix)
+	if id := values[fAccountID]; id != "" {
+		_, err := s.Accounts.AccountByID(ctx, tenantID, id)
+		switch {
+		case errors.Is(err, ports.ErrNotFound):
+			errs = append(errs, ports.FieldError{Field: fAccountID, Code: "unknown_account",
+				MessageEN: "is not an account of this company", MessageJA: "この企業のアカウントではありません"})
+		case err != nil:
+			return nil, nil, err
+		}
+	}
+	return values, errs, nil
+}
+
 // newEmployee plans a new employee from parsed values: the first change ("hire", or kind) effective on
 // effective (default: the hire date), and the record it makes.
 func (s *Service) newEmployee(ctx context.Context, p ports.Principal, values map[string]string, effective, kind, reason, today string) (ports.EmployeeRecord, planned, error) {
@@ -62,12 +83,11 @@ func (s *Service) CreateEmployee(ctx context.Context, p ports.Principal, in port
 	if err := require(a.Full()); err != nil {
 		return ports.Employee{}, err
 	}
-	ix, err := s.departmentIndex(ctx, p.TenantID)
+	values, errs, err := s.parseInput(ctx, p.TenantID, in.Fields)
 	if err != nil {
 		return ports.Employee{}, err
 	}
 	today := s.today()
-	values, errs := parseEmployeeInput(in.Fields, ix)
 	var effective string
 	if strings.TrimSpace(in.EffectiveOn) != "" {
 		var more []ports.FieldError
@@ -259,11 +279,10 @@ func (s *Service) employeeDraft(ctx context.Context, p ports.Principal, a Access
 			return draft{}, forbidden()
 		}
 	}
-	ix, err := s.departmentIndex(ctx, p.TenantID)
+	values, errs, err := s.parseInput(ctx, p.TenantID, in.Fields)
 	if err != nil {
 		return draft{}, err
 	}
-	values, errs := parseEmployeeInput(in.Fields, ix)
 	day, more := effectiveOn(in.EffectiveOn)
 	if errs = append(errs, more...); len(errs) > 0 {
 		return draft{}, invalid(errs)

@@ -46,13 +46,23 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatalf("keyring: %v", err)
 	}
-	svc, err := employees.New(employees.Deps{Employees: store, Departments: store, Outbox: store, Jobs: store,
+	svc, err := employees.New(employees.Deps{Employees: store, Departments: store, Accounts: store, Outbox: store, Jobs: store,
 		Tx: store, Cipher: keys, Audit: audit.New(store, clock), Clock: clock})
 	if err != nil {
 		t.Fatalf("wiring: %v", err)
 	}
 	return &env{clock: clock, store: store, keys: keys, svc: svc,
 		admin: member("t1", ports.RoleAdmin), hr: member("t1", ports.RoleHR), other: member("t2", ports.RoleAdmin)}
+}
+
+// account stores the account of p, a member principal, so that records can be linked to it (account_id).
+func (e *env) account(t testing.TB, p ports.Principal) ports.Principal {
+	t.Helper()
+	if err := e.store.CreateAccount(ctx, ports.AccountRecord{ID: p.AccountID, TenantID: p.TenantID, Kind: p.Kind,
+		Login: p.AccountID, LoginKey: p.AccountID, Roles: p.Roles, Status: ports.AccountActive}); err != nil {
+		t.Fatalf("account: %v", err)
+	}
+	return p
 }
 
 // fields returns a valid new employee's fields with overrides ("" values clear).

@@ -12,9 +12,9 @@ import (
 func TestOwnEmployee(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	self := member("t1", ports.RoleEmployee)
+	self := e.account(t, member("t1", ports.RoleEmployee))
 	mine := e.create(t, "E1", "account_id", self.AccountID)
-	e.create(t, "E2", "account_id", member("t1", ports.RoleEmployee).AccountID)
+	e.create(t, "E2", "account_id", e.account(t, member("t1", ports.RoleEmployee)).AccountID)
 	e.create(t, "E3")
 
 	got, err := e.svc.OwnEmployee(ctx, self)

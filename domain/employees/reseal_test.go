@@ -49,7 +49,7 @@ func TestResealAfterRotation(t *testing.T) {
 	clock := kernel.NewFakeClock(start)
 	store := memory.New()
 	keys := &generations{newest: 1}
-	svc, err := employees.New(employees.Deps{Employees: store, Departments: store, Outbox: store, Jobs: store,
+	svc, err := employees.New(employees.Deps{Employees: store, Departments: store, Accounts: store, Outbox: store, Jobs: store,
 		Tx: store, Cipher: keys, Audit: audit.New(store, clock), Clock: clock})
 	if err != nil {
 		t.Fatal(err)

@@ -193,7 +193,7 @@ func TestRevealMyNumber(t *testing.T) {
 func TestEmployeeSeesOnlyTheirOwnRecord(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	self := member("t1", ports.RoleEmployee)
+	self := e.account(t, member("t1", ports.RoleEmployee))
 	mine := e.create(t, "E1", "account_id", self.AccountID)
 	other := e.create(t, "E2")
 
@@ -313,6 +313,18 @@ func TestTenantIsolation(t *testing.T) {
 	_, err = e.svc.UpdateEmployee(ctx, e.admin, mine.ID, ports.EmployeeInput{Fields: map[string]string{"department_id": theirDept.ID}})
 	if got := fieldCodes(t, err); len(got) != 1 || got[0] != "department_id:unknown_department" {
 		t.Errorf("another tenant's department: %v", got)
+	}
+	// Another tenant's account is as unknown as one that does not exist, in a new record and in a change.
+	theirAccount := e.account(t, member("t2", ports.RoleEmployee)).AccountID
+	for _, account := range []string{theirAccount, "01a21610-0000-7000-8000-000000000000"} {
+		_, err := e.svc.CreateEmployee(ctx, e.admin, ports.EmployeeInput{Fields: fields("E2", "account_id", account)})
+		if got := fieldCodes(t, err); len(got) != 1 || got[0] != "account_id:unknown_account" {
+			t.Errorf("a new record linked to account %s: %v", account, got)
+		}
+		_, err = e.svc.UpdateEmployee(ctx, e.admin, mine.ID, ports.EmployeeInput{Fields: map[string]string{"account_id": account}})
+		if got := fieldCodes(t, err); len(got) != 1 || got[0] != "account_id:unknown_account" {
+			t.Errorf("a record linked to account %s: %v", account, got)
+		}
 	}
 	_ = theirs
 }

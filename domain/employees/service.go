@@ -29,12 +29,14 @@ import (
 type Deps struct {
 	Employees   ports.EmployeeStore
 	Departments ports.DepartmentStore
-	Outbox      ports.Outbox
-	Jobs        ports.JobStore // import jobs; may be nil when no caller starts them
-	Tx          ports.Transactor
-	Cipher      ports.Cipher
-	Audit       ports.AuditLog
-	Clock       ports.Clock
+	// Accounts is read to check that a record's account_id names an account of its tenant.
+	Accounts ports.AccountStore
+	Outbox   ports.Outbox
+	Jobs     ports.JobStore // import jobs; may be nil when no caller starts them
+	Tx       ports.Transactor
+	Cipher   ports.Cipher
+	Audit    ports.AuditLog
+	Clock    ports.Clock
 }
 
 // Service implements ports.Employees.
@@ -46,7 +48,7 @@ var _ ports.Employees = (*Service)(nil)
 
 // New builds the employee register.
 func New(deps Deps) (*Service, error) {
-	if deps.Employees == nil || deps.Departments == nil || deps.Outbox == nil || deps.Tx == nil ||
+	if deps.Employees == nil || deps.Departments == nil || deps.Accounts == nil || deps.Outbox == nil || deps.Tx == nil ||
 		deps.Cipher == nil || deps.Audit == nil || deps.Clock == nil {
 		return nil, errors.New("employees: every dependency but Jobs is required")
 	}

@@ -47,6 +47,7 @@ func member(tenant string, roles ...string) ports.Principal {
 type stores interface {
 	ports.EmployeeStore
 	ports.DepartmentStore
+	ports.AccountStore
 	ports.Outbox
 	ports.JobStore
 	ports.Transactor
@@ -65,7 +66,7 @@ func newEnvOn(t testing.TB, store stores) *env {
 		t.Fatalf("keyring: %v", err)
 	}
 	log := audit.New(store, clock)
-	reg, err := employees.New(employees.Deps{Employees: store, Departments: store, Outbox: store, Jobs: store,
+	reg, err := employees.New(employees.Deps{Employees: store, Departments: store, Accounts: store, Outbox: store, Jobs: store,
 		Tx: store, Cipher: keys, Audit: log, Clock: clock})
 	if err != nil {
 		t.Fatalf("wiring employees: %v", err)

@@ -113,7 +113,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("wiring accounts: %v", err)
 	}
-	register, err := employees.New(employees.Deps{Employees: store, Departments: store, Outbox: store, Jobs: store,
+	register, err := employees.New(employees.Deps{Employees: store, Departments: store, Accounts: store, Outbox: store, Jobs: store,
 		Tx: store, Cipher: keys, Audit: log, Clock: clock})
 	if err != nil {
 		t.Fatalf("wiring employees: %v", err)
