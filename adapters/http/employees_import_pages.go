@@ -128,8 +128,12 @@ func (s *Server) renderImport(c echo.Context, status int, iv *importView, msg *m
 	return s.render(c, status, "employee_import", &view{Title: importTitle, Error: msg, Register: &registerView{Full: true, Import: iv}})
 }
 
-// importUpload keeps the uploaded file and goes on to the mapping.
+// importUpload keeps the uploaded file and goes on to the mapping. Only for who may import (admin and hr; the
+// module still decides the import itself): anyone else's file would only take up the disk for a day.
 func (s *Server) importUpload(c echo.Context) error {
+	if !full(principalOf(c)) {
+		return errForbidden
+	}
 	fh, err := c.FormFile("file") // parses the multipart form, within the upload limit
 	iv := &importView{Encoding: c.FormValue("encoding"), EffectiveOn: kept(c.FormValue("effective_on"))}
 	if _, ok := csvEncoding(iv.Encoding); !ok {

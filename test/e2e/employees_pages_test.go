@@ -306,5 +306,6 @@ func TestPagesEmployeeRole(t *testing.T) {
 	wantPage(t, b.get("/employees/"+other.ID), http.StatusNotFound)
 	wantPage(t, b.get("/employees/new"), http.StatusOK) // the form itself is harmless; its submission is refused
 	wantPage(t, b.submit("/employees/new", validForm()), http.StatusForbidden)
+	wantPage(t, b.upload("/employees/import", "staff.csv", []byte(csvRows(1, 1)), nil), http.StatusForbidden)
 	wantPage(t, b.get("/employees/import/jobs/"+own.ID), http.StatusForbidden)
 }
