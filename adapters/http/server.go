@@ -238,6 +238,7 @@ func (s *Server) routes() {
 	// The JSON API: bearer tokens only, never cookies, hence no CSRF here.
 	e.Use(s.apiRateLimit)
 	api := e.Group("/api/v1")
+	api.GET("/openapi.yaml", s.openAPI)
 	api.POST("/auth/login", s.apiLogin)
 	api.POST("/auth/logout", s.apiLogout, s.bearer(gateAny))
 	api.POST("/ops/auth/login", s.apiOperatorLogin)

@@ -80,13 +80,14 @@ func startAppWith(t *testing.T, env *testenv.Env, cfg web.Config) *app {
 	return serveApp(t, env, newServerWith(t, env, cfg))
 }
 
-// serveApp serves srv, the server of env.
+// serveApp serves srv, the server of env, to a client that checks every API exchange against openapi.yaml.
 func serveApp(t *testing.T, env *testenv.Env, srv *web.Server) *app {
 	t.Helper()
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	client := ts.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client.Transport = openAPIChecked(t, client.Transport)
 	return &app{t: t, env: env, base: ts.URL, client: client}
 }
 
