@@ -322,7 +322,7 @@ func TestRoutes(t *testing.T) {
 		"GET /api/v1/api-tokens", "POST /api/v1/api-tokens", "DELETE /api/v1/api-tokens/:id",
 		"GET /admin/tokens", "POST /admin/tokens", "POST /admin/tokens/:id/revoke",
 		// notices and the operator console
-		"GET /api/v1/notices", "GET /ops/tenants", "POST /ops/tenants", "GET /ops/tenants/:id", "GET /ops/requests",
+		"GET /api/v1/openapi.yaml", "GET /api/v1/notices", "GET /ops/tenants", "POST /ops/tenants", "GET /ops/tenants/:id", "GET /ops/requests",
 		"POST /ops/requests", "GET /ops/requests/:id", "POST /ops/requests/:id/approve", "POST /ops/requests/:id/reject",
 		"GET /ops/operators", "POST /ops/operators/:id/password", "GET /ops/notices", "POST /ops/notices/incidents",
 		"POST /ops/notices/maintenance", "POST /ops/notices/:id/resolve", "POST /ops/notices/:id/cancel",
