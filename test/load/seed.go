@@ -225,4 +225,3 @@ func employeeCSV(index, n int) []byte {
 	}
 	return b.Bytes()
 }
-
