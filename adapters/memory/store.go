@@ -19,8 +19,8 @@ import (
 
 // Store is the in-memory implementation of ports.TenantStore, AccountStore, ThrottleStore, SessionStore,
 // MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, ProcedureStore, AttachmentStore, NoticeStore,
-// OperationRequestStore, WebhookStore, APITokenStore, Transactor and Pinger. Its zero value is not usable;
-// call New.
+// OperationRequestStore, WebhookStore, APITokenStore, RateLimitStore, IdempotencyStore, Transactor and
+// Pinger. Its zero value is not usable; call New.
 type Store struct {
 	mu sync.Mutex
 	st state
@@ -52,6 +52,8 @@ var (
 	_ ports.WebhookStore   = (*Store)(nil)
 	_ ports.RateLimitStore = (*Store)(nil)
 	_ ports.APITokenStore  = (*Store)(nil)
+
+	_ ports.IdempotencyStore = (*Store)(nil)
 )
 
 // state is everything the store holds. Values in its maps are never modified in place (an update stores a
@@ -98,6 +100,8 @@ type state struct {
 	deliveryPairs map[deliveryPair]string                    // (subscription ID, event ID) → delivery ID
 
 	apiTokens map[string]ports.APITokenRecord // by ID (apitokens.go)
+
+	idempotency map[idempotencyKey]ports.IdempotencyRecord // Idempotency-Key records (idempotency.go)
 }
 
 type loginKey struct{ tenantID, loginKey string }
@@ -142,6 +146,8 @@ func New() *Store {
 		deliveryPairs: map[deliveryPair]string{},
 
 		apiTokens: map[string]ports.APITokenRecord{},
+
+		idempotency: map[idempotencyKey]ports.IdempotencyRecord{},
 	}}
 }
 
@@ -186,6 +192,8 @@ func (st *state) snapshot() state {
 		deliveryPairs: maps.Clone(st.deliveryPairs),
 
 		apiTokens: maps.Clone(st.apiTokens),
+
+		idempotency: maps.Clone(st.idempotency),
 	}
 }
 

@@ -83,6 +83,7 @@ var (
 	_ ports.WebhookStore          = (*Store)(nil)
 	_ ports.RateLimitStore        = (*Store)(nil)
 	_ ports.APITokenStore         = (*Store)(nil)
+	_ ports.IdempotencyStore      = (*Store)(nil)
 	_ ports.Transactor            = (*Store)(nil)
 	_ ports.Pinger                = (*Store)(nil)
 )

@@ -69,6 +69,8 @@ func open(t *testing.T, factory Factory, need ...string) Stores {
 			missing = s.APITokens == nil
 		case "RateLimits":
 			missing = s.RateLimits == nil
+		case "Idempotency":
+			missing = s.Idempotency == nil
 		default:
 			t.Fatalf("porttest: unknown store %q", n)
 		}

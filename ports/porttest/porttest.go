@@ -10,7 +10,7 @@
 //			s := memory.New()
 //			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
 //				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Attachments: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s,
-//				APITokens: s, RateLimits: s}
+//				APITokens: s, RateLimits: s, Idempotency: s}
 //		})
 //	}
 //
@@ -52,8 +52,9 @@ type Stores struct {
 
 	Stats ports.StatsReader
 
-	APITokens  ports.APITokenStore
-	RateLimits ports.RateLimitStore
+	APITokens   ports.APITokenStore
+	RateLimits  ports.RateLimitStore
+	Idempotency ports.IdempotencyStore
 }
 
 // Factory returns fresh, empty stores for one test; it registers any cleanup with t.Cleanup. It is called
@@ -87,6 +88,7 @@ func RunAll(t *testing.T, factory Factory) {
 		{"StatsReader", TestStatsReader},
 		{"APITokenStore", TestAPITokenStore},
 		{"RateLimitStore", TestRateLimitStore},
+		{"IdempotencyStore", TestIdempotencyStore},
 	}
 	for _, s := range suites {
 		t.Run("contract="+s.name, func(t *testing.T) { s.run(t, factory) })
