@@ -76,7 +76,8 @@ func tokenOf(c echo.Context) string {
 
 // bearer authenticates an API request by its Authorization header (cookies are never read on the API, which
 // is why it needs no CSRF protection) and admits it when its stage passes g and it holds every role; an API
-// token also needs the scope of the route (checkScope).
+// token also needs the scope of the route (checkScope). An admitted request runs under its Idempotency-Key
+// (see idempotent).
 func (s *Server) bearer(g gate, roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -109,7 +110,7 @@ func (s *Server) bearer(g gate, roles ...string) echo.MiddlewareFunc {
 			}
 			c.Set(keyPrincipal, p)
 			c.Set(keyToken, token)
-			return next(c)
+			return s.idempotent(c, p, next)
 		}
 	}
 }
@@ -124,12 +125,15 @@ func bearerToken(header string) (string, bool) {
 	return token, true
 }
 
-func plainToken(t string) bool {
-	if t == "" || len(t) > maxTokenLen {
+func plainToken(t string) bool { return visibleASCII(t, maxTokenLen) }
+
+// visibleASCII tells whether s is 1 to maxLen visible ASCII characters (no space, no control character).
+func visibleASCII(s string, maxLen int) bool {
+	if s == "" || len(s) > maxLen {
 		return false
 	}
-	for i := range len(t) {
-		if t[i] < 0x21 || t[i] > 0x7e {
+	for i := range len(s) {
+		if s[i] < 0x21 || s[i] > 0x7e {
 			return false
 		}
 	}

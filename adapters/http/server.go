@@ -72,6 +72,9 @@ type Deps struct {
 	Webhooks ports.Webhooks
 	// RateLimiter counts API requests and login attempts (see ratelimit.go); nil limits nothing.
 	RateLimiter ports.RateLimiter
+	// Idempotency keeps the answers of POST requests sent with an Idempotency-Key (see idempotency.go); nil
+	// ignores the header.
+	Idempotency ports.Idempotency
 	// Ready answers /readyz; nil means always ready.
 	Ready ports.Pinger
 	// Logger receives the access log and server-side error details; nil discards them.
@@ -115,6 +118,8 @@ type Server struct {
 	importSyncLimit int64
 	// jobs counts the import jobs running in the background (see WaitJobs).
 	jobs sync.WaitGroup
+	// idempotency keeps the answers of requests sent with an Idempotency-Key; nil ignores the header.
+	idempotency ports.Idempotency
 }
 
 // New builds the server and registers its routes. It fails on configuration it cannot honour (an invalid
@@ -180,6 +185,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ready:       deps.Ready,
 		provider:    prov,
 		limiter:     deps.RateLimiter,
+		idempotency: deps.Idempotency,
 		log:         logger,
 		metrics:     newMetrics(cfg.Version, deps.Stats),
 		pages:       pg,

@@ -22,6 +22,7 @@ import (
 	"github.com/roumu/roumu/domain/accounts"
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/employees"
+	"github.com/roumu/roumu/domain/idempotency"
 	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/domain/notices"
 	"github.com/roumu/roumu/domain/operations"
@@ -51,6 +52,7 @@ type stores interface {
 	ports.NoticeStore
 	ports.OperationRequestStore
 	ports.RateLimitStore
+	ports.IdempotencyStore
 	ports.Transactor
 	ports.Pinger
 }
@@ -76,6 +78,8 @@ type app struct {
 	webhooks *webhooks.Service
 	// rateLimits counts API requests and login attempts in the store, shared by every instance.
 	rateLimits *ratelimit.Limiter
+	// idempotency keeps the API's answers to requests with an Idempotency-Key, shared by every instance.
+	idempotency *idempotency.Service
 	// checkpoints keeps signed audit checkpoints outside the database; nil on the memory driver, whose chain
 	// ends with the process.
 	checkpoints ports.AuditCheckpoints
@@ -170,6 +174,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 	}
 	a.auditSearch = audit.NewSearch(a.store, auditLog)
 	if a.rateLimits, err = ratelimit.New(a.store, clock, ratelimit.DefaultPolicy); err != nil {
+		return nil, err
+	}
+	if a.idempotency, err = idempotency.New(a.store, a.keys, clock); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -34,6 +34,9 @@ const (
 	webhookSendPeriod   = 5 * time.Second
 	// rateLimitSweepInterval: expired rate-limit windows are never read again; the sweep keeps the table small.
 	rateLimitSweepInterval = time.Minute
+	// idempotencySweepInterval: expired Idempotency-Key records are ignored anyway; the sweep keeps the table
+	// small.
+	idempotencySweepInterval = 10 * time.Minute
 )
 
 func serveCommand() *cobra.Command {
@@ -62,7 +65,7 @@ func serveCommand() *cobra.Command {
 				Version: versionString()}, web.Deps{Accounts: a.accounts, MFA: a.accounts, APITokens: a.accounts,
 				Employees: a.employees, Procedures: a.procedures, Documents: a.procedures, Attachments: a.procedures,
 				Webhooks: a.webhooks, Notices: a.notices, Operations: a.operations, AuditSearch: a.auditSearch,
-				Stats: a.store, RateLimiter: a.rateLimits, Ready: a.store, Logger: a.log})
+				Stats: a.store, RateLimiter: a.rateLimits, Idempotency: a.idempotency, Ready: a.store, Logger: a.log})
 			if err != nil {
 				return err
 			}
@@ -74,6 +77,7 @@ func serveCommand() *cobra.Command {
 			go a.every(ctx, "webhook deliveries", webhookSendPeriod, a.webhooks.ProcessDue)
 			go a.every(ctx, "operation request expiry", operationExpiryPeriod, a.operations.ExpireDue)
 			go a.every(ctx, "rate-limit sweep", rateLimitSweepInterval, a.rateLimits.Sweep)
+			go a.every(ctx, "idempotency sweep", idempotencySweepInterval, a.idempotency.Sweep)
 			if cfg.Backup.Dir != "" {
 				store, ok := a.store.(*sqlstore.Store)
 				if !ok {

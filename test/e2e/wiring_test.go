@@ -34,8 +34,14 @@ func newServerWith(t testing.TB, env *testenv.Env, cfg web.Config) *web.Server {
 // newLimitedServer is newServerWith counting requests with limiter (nil: no limits).
 func newLimitedServer(t testing.TB, env *testenv.Env, cfg web.Config, limiter ports.RateLimiter) *web.Server {
 	t.Helper()
+	return newServerChanged(t, env, cfg, func(d *web.Deps) { d.RateLimiter = limiter })
+}
+
+// newServerChanged is newServerWith with the ports that change alters (one wrapped by a test, say).
+func newServerChanged(t testing.TB, env *testenv.Env, cfg web.Config, change func(*web.Deps)) *web.Server {
+	t.Helper()
 	cfg.Version = "e2e"
-	srv, err := web.New(cfg, web.Deps{
+	deps := web.Deps{
 		Accounts:    env.Accounts,
 		MFA:         env.Accounts,
 		APITokens:   env.Accounts,
@@ -49,10 +55,12 @@ func newLimitedServer(t testing.TB, env *testenv.Env, cfg web.Config, limiter po
 		Operations:  env.Operations,
 		AuditSearch: env.AuditSearch,
 		Clock:       env.Clock,
-		RateLimiter: limiter,
+		Idempotency: env.Idempotency,
 		Ready:       env.Store,
 		Logger:      slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}
+	change(&deps)
+	srv, err := web.New(cfg, deps)
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/roumu/roumu/domain/accounts"
 	"github.com/roumu/roumu/domain/audit"
 	"github.com/roumu/roumu/domain/employees"
+	"github.com/roumu/roumu/domain/idempotency"
 	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/domain/notices"
 	"github.com/roumu/roumu/domain/operations"
@@ -65,6 +66,9 @@ type Env struct {
 	AuditSearch *audit.Search
 	// RateLimits are the service's limits (ratelimit.DefaultPolicy) counted in Store by Clock.
 	RateLimits *ratelimit.Limiter
+	// Idempotency keeps the API's answers to requests with an Idempotency-Key in Store, sealed with the
+	// keyring.
+	Idempotency *idempotency.Service
 }
 
 // WebhookDestinations is the tests' policy: plain http to loopback allowed, as httptest servers listen.
@@ -144,9 +148,13 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("wiring rate limits: %v", err)
 	}
+	replays, err := idempotency.New(store, keys, clock)
+	if err != nil {
+		t.Fatalf("wiring idempotency: %v", err)
+	}
 	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register,
 		Procedures: procs, Gateway: gateway, Webhooks: hooks, Notices: notes, Operations: ops, AuditSearch: audit.NewSearch(store, log),
-		RateLimits: limits}
+		RateLimits: limits, Idempotency: replays}
 }
 
 // Password is a policy-compliant password used throughout the tests.
