@@ -84,6 +84,16 @@ func seedEverything(t *testing.T, s *sqlstore.Store) {
 	must(t, s.CreateAPIToken(ctx, ports.APITokenRecord{ID: "fedcba9876543210", TenantID: tenant, Name: "旧連携",
 		Scopes: []string{}, SecretHash: "cd34", CreatedBy: account, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour),
 		LastUsedAt: t0, LastUsedIP: "2001:db8::1", RevokedAt: t0.Add(time.Minute), RevokedBy: account}))
+	// An answered Idempotency-Key (binary body) and an operator's in progress (NULL body).
+	answered := ports.IdempotencyRecord{IdempotencyClaim: ports.IdempotencyClaim{TenantID: tenant, Principal: "account:" + account,
+		Key: "k1", ID: "claim-1"}, Fingerprint: "ab", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+	_, _, err = s.ClaimIdempotencyKey(ctx, answered, t0)
+	must(t, err)
+	answered.Status, answered.Header, answered.Body = 201, map[string]string{"Location": "/api/v1/employees/e1"}, []byte{0, 0xff}
+	must(t, s.CompleteIdempotencyKey(ctx, answered))
+	_, _, err = s.ClaimIdempotencyKey(ctx, ports.IdempotencyRecord{IdempotencyClaim: ports.IdempotencyClaim{Principal: "account:operator-b",
+		Key: "k2", ID: "claim-2"}, Fingerprint: "cd", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}, t0)
+	must(t, err)
 }
 
 // dump reads every table of s through a snapshot, as sorted rows of values normalised so that both dialects
