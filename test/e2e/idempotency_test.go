@@ -3,9 +3,11 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,5 +245,43 @@ func TestIdempotentProcedureApproval(t *testing.T) {
 	}
 	if got.Status != ports.ProcedureApproved || got.Version != approved.Version || approvals != 1 {
 		t.Fatalf("after the replay: %s v%d (answered v%d), %d approvals", got.Status, got.Version, approved.Version, approvals)
+	}
+}
+
+// failingEmployees fails its first CreateEmployee with an internal error and panics in its second; later
+// calls go through.
+type failingEmployees struct {
+	ports.Employees
+	calls *atomic.Int32
+}
+
+func (f failingEmployees) CreateEmployee(ctx context.Context, p ports.Principal, in ports.EmployeeInput) (ports.Employee, error) {
+	switch f.calls.Add(1) {
+	case 1:
+		return ports.Employee{}, errors.New("the register is down")
+	case 2:
+		panic("the register broke")
+	}
+	return f.Employees.CreateEmployee(ctx, p, in)
+}
+
+// TestIdempotencyKeyFreedByServerFailures: a request that fails on the server's side (500, or a panic)
+// keeps no answer, so its retry with the key runs again; the answer of the retry that succeeds is kept.
+func TestIdempotencyKeyFreedByServerFailures(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	failing := failingEmployees{Employees: env.Employees, calls: &atomic.Int32{}}
+	a := serveApp(t, env, newServerChanged(t, env, web.Config{PublicURL: testenv.PublicURL},
+		func(d *web.Deps) { d.Employees = failing }))
+	_, admin := a.tenant("acme")
+	body := jsonBody(t, newEmployeeBody("E001", nil))
+
+	wantProblem(t, a.keyed("/api/v1/employees", admin, "retry", body), http.StatusInternalServerError, "internal_error")
+	wantProblem(t, a.keyed("/api/v1/employees", admin, "retry", body), http.StatusInternalServerError, "internal_error")
+	first := a.keyed("/api/v1/employees", admin, "retry", body)
+	wantFirst(t, first, http.StatusCreated)
+	wantReplay(t, a.keyed("/api/v1/employees", admin, "retry", body), first)
+	if n := failing.calls.Load(); n != 3 {
+		t.Fatalf("CreateEmployee ran %d times, want 3", n)
 	}
 }
