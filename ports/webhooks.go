@@ -29,8 +29,10 @@ const (
 // Event types that only webhooks know: a test event sent on request.
 const WebhookTestEvent = "webhook.test"
 
-// Procedure events that subscriptions may name. The procedures module writes them to the outbox with a payload
-// of {"procedure_id", "type", "employee_id", "from", "to"} (no snapshot fields).
+// Procedure events that subscriptions may name. The procedures module writes them to the outbox, in the
+// transaction of the change, with a payload of {"procedure_id", "type", "employee_id", "from", "to", "at"}: the
+// procedure type, the status before ("" on creation) and after, and the instant (RFC 3339, UTC); no snapshot
+// fields.
 const (
 	EventProcedureCreated       = "procedure.created"
 	EventProcedureStatusChanged = "procedure.status_changed"

@@ -179,15 +179,9 @@ func (s *Store) subscribe(ctx context.Context, consumer string, types []string) 
 	if len(want) == 0 {
 		want = []string{allTypes}
 	}
-	var have []string
-	if err := s.reader(ctx).Model(&subscriptionRow{}).Where("consumer = ?", consumer).Pluck("type", &have).Error; err != nil {
+	missing, err := unsubscribed(s.reader(ctx), consumer, want)
+	if err != nil || len(missing) == 0 {
 		return translate(op, err)
-	}
-	missing := slices.DeleteFunc(slices.Clone(want), func(t string) bool {
-		return slices.Contains(have, allTypes) || slices.Contains(have, t)
-	})
-	if len(missing) == 0 {
-		return nil
 	}
 	return s.InTx(ctx, func(ctx context.Context) error {
 		db := s.writer(ctx)
@@ -195,6 +189,13 @@ func (s *Store) subscribe(ctx context.Context, consumer string, types []string) 
 			if err := db.Exec("LOCK TABLE outbox_events IN SHARE ROW EXCLUSIVE MODE").Error; err != nil {
 				return translate(op, err)
 			}
+		}
+		// Again under the lock: another instance of the consumer may have subscribed meanwhile and be handling
+		// an event, its delivery locked, in a transaction that appends events (the procedures module's do).
+		// Delivering that event again would wait for it while it waits for the lock: a deadlock.
+		missing, err := unsubscribed(db, consumer, want)
+		if err != nil || len(missing) == 0 {
+			return translate(op, err)
 		}
 		for _, t := range missing {
 			if err := db.Exec("INSERT INTO outbox_subscriptions (consumer, type) VALUES (?, ?) ON CONFLICT DO NOTHING", consumer, t).Error; err != nil {
@@ -207,9 +208,20 @@ func (s *Store) subscribe(ctx context.Context, consumer string, types []string) 
 		} else {
 			backfill = backfill.Where("true") // SQLite reads ON CONFLICT after a bare SELECT as a join constraint
 		}
-		err := db.Exec("INSERT INTO outbox_deliveries (consumer, event_id, type, occurred_at) ? ON CONFLICT DO NOTHING", backfill).Error
+		err = db.Exec("INSERT INTO outbox_deliveries (consumer, event_id, type, occurred_at) ? ON CONFLICT DO NOTHING", backfill).Error
 		return translate(op, err)
 	})
+}
+
+// unsubscribed returns the types of want that consumer is not subscribed to (none when it takes every type).
+func unsubscribed(db *gorm.DB, consumer string, want []string) ([]string, error) {
+	var have []string
+	if err := db.Model(&subscriptionRow{}).Where("consumer = ?", consumer).Pluck("type", &have).Error; err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(slices.Clone(want), func(t string) bool {
+		return slices.Contains(have, allTypes) || slices.Contains(have, t)
+	}), nil
 }
 
 type subscriptionRow struct {

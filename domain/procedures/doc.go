@@ -26,6 +26,9 @@
 //     (ports.Outbox.MarkConsumed), so a crash leaves it wholly handled or still pending and racing
 //     instances handle it once; the dedup key (type, employee change) is a second guard against a change
 //     reported twice. A change taken back (a cancelled scheduled separation) cancels what it created.
+//   - Events (events.go): every creation and every status change, by a person or by the module itself
+//     (events, annual reports, an office's answer), writes procedure.created or procedure.status_changed to
+//     the outbox in its own transaction, for webhooks. The module's consumer reads employee events only.
 //   - Documents (form.go, documents.go): the 健保・厚年 資格取得届 and 資格喪失届 and the 雇用保険資格取得届 are
 //     filled when asked for, from the snapshot, the fact date (era dates by efiling.FormDateOf) and the
 //     employer block, which the register does not know: a procedure's employer.* fields, over the tenant's

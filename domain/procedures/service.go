@@ -15,7 +15,9 @@ import (
 // Deps are what the module needs.
 type Deps struct {
 	Procedures ports.ProcedureStore
-	Outbox     ports.Outbox
+	// Outbox gives the register's employee events to the module's consumer, and takes the module's own
+	// procedure.created and procedure.status_changed events (for webhooks).
+	Outbox ports.Outbox
 	// Employees is the register's driving port: the module reads the employee snapshot a filing reports
 	// through it (never the register's store), as a system principal of the tenant.
 	Employees ports.Employees
@@ -171,13 +173,16 @@ func (s *Service) build(d draft, by string) (ports.ProcedureRecord, error) {
 	}, nil
 }
 
-// create stores a new procedure and audits it, in the caller's transaction. A taken dedup key is
-// reported as created == false: the procedure exists already.
+// create stores a new procedure, its procedure.created event and its audit record, in the caller's
+// transaction. A taken dedup key is reported as created == false: the procedure exists already.
 func (s *Service) create(ctx context.Context, p ports.Principal, rec ports.ProcedureRecord) (created bool, err error) {
 	if err := s.Procedures.CreateProcedure(ctx, rec); err != nil {
 		if errors.Is(err, ports.ErrConflict) && rec.DedupKey != "" {
 			return false, nil
 		}
+		return false, err
+	}
+	if err := s.appendEvent(ctx, ports.EventProcedureCreated, rec, ""); err != nil {
 		return false, err
 	}
 	return true, s.record(ctx, p, "procedure.create", "procedure:"+rec.ID, ports.OutcomeSuccess,
@@ -346,8 +351,8 @@ func codeOf(err error) string {
 }
 
 // transition applies action a of actor p to the procedure atomically: the store locks it, the workflow
-// checks the status, roles and two-person rule on what is stored, and the status, history and audit record
-// are written together. then may add to the record (e.g. the arrival number).
+// checks the status, roles and two-person rule on what is stored, and the status, history, the
+// procedure.status_changed event and the audit record are written together. then may add to the record (e.g. the arrival number).
 func (s *Service) transition(ctx context.Context, p ports.Principal, id string, a ports.ProcedureAction, then func(*ports.ProcedureRecord)) (ports.ProcedureRecord, error) {
 	t := workflow[a.Action]
 	var out ports.ProcedureRecord
@@ -388,6 +393,9 @@ func (s *Service) transition(ctx context.Context, p ports.Principal, id string, 
 		})
 		if err != nil {
 			return notFoundAs(err)
+		}
+		if err := s.appendEvent(ctx, ports.EventProcedureStatusChanged, out, from); err != nil {
+			return err
 		}
 		return s.record(ctx, p, "procedure."+a.Action, "procedure:"+id, ports.OutcomeSuccess,
 			map[string]string{"type": out.Type, "from": from, "to": out.Status})
