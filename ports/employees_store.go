@@ -53,11 +53,11 @@ type EmployeeQuery struct {
 	Statuses        []string
 	EmploymentTypes []string
 	DepartmentIDs   []string
-	AccountID       string // the record linked to this login
-	HiredFrom       string // YYYY-MM-DD inclusive
-	HiredTo         string // YYYY-MM-DD inclusive
-	UpdatedSince    time.Time
-	Sort            string // one of the EmployeeSort* constants
+	AccountID       string    // the record linked to this login
+	HiredFrom       string    // YYYY-MM-DD inclusive
+	HiredTo         string    // YYYY-MM-DD inclusive
+	UpdatedSince    time.Time // inclusive, compared at the stored precision (microseconds)
+	Sort            string    // one of the EmployeeSort* constants
 	// After continues a listing after the row with these sort values (keyset pagination: stable under inserts).
 	AfterKey string // the sort column's value of the last row
 	AfterID  string // that row's ID, the tie-breaker

@@ -105,14 +105,17 @@ type ProcedureAction struct {
 	IfVersion int64
 }
 
-// ProcedureFilter selects procedures for a list, sorted by due date.
+// ProcedureFilter selects procedures for a list.
 type ProcedureFilter struct {
 	Statuses   []string
 	Types      []string
 	EmployeeID string
 	DueBefore  string // YYYY-MM-DD exclusive
-	Cursor     string // opaque, from ProcedurePage.NextCursor
-	Limit      int    // default 50, at most 200
+	// UpdatedSince selects procedures updated at or after it (inclusive, for delta syncs); zero: all.
+	UpdatedSince time.Time
+	Sort         string // ProcedureSort*; default due_date
+	Cursor       string // opaque, from ProcedurePage.NextCursor; valid only with the Sort it was made for
+	Limit        int    // default 50, at most 200
 }
 
 // ProcedurePage is one page of a list.

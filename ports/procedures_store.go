@@ -40,19 +40,29 @@ type ProcedureTransition struct {
 	Comment string
 }
 
-// ProcedureQuery selects procedures of one tenant, by due date then ID. Zero fields do not filter.
+// ProcedureQuery selects procedures of one tenant, in Sort order then by ID. Zero fields do not filter.
 type ProcedureQuery struct {
-	TenantID   string
-	Statuses   []string
-	Types      []string
-	EmployeeID string
-	DueFrom    string // YYYY-MM-DD inclusive
-	DueBefore  string // YYYY-MM-DD exclusive
-	// AfterDue and AfterID continue a listing after the procedure with this due date and ID (keyset pages).
-	AfterDue string
+	TenantID     string
+	Statuses     []string
+	Types        []string
+	EmployeeID   string
+	DueFrom      string    // YYYY-MM-DD inclusive
+	DueBefore    string    // YYYY-MM-DD exclusive
+	UpdatedSince time.Time // inclusive, compared at the stored precision (microseconds)
+	Sort         string    // one of the ProcedureSort* constants; "" is due_date
+	// AfterKey and AfterID continue a listing after the procedure with this value of the sort column and this
+	// ID (keyset pages). For created_at and updated_at, AfterKey is an RFC 3339 instant in any zone.
+	AfterKey string
 	AfterID  string
 	Limit    int // 0: no limit
 }
+
+// Procedure sort orders. Each is ascending, with ID as the tie-breaker.
+const (
+	ProcedureSortDue     = "due_date"
+	ProcedureSortCreated = "created_at"
+	ProcedureSortUpdated = "updated_at"
+)
 
 // ProcedureKey names one procedure.
 type ProcedureKey struct {
@@ -67,7 +77,8 @@ type ProcedureStore interface {
 	// Inside a transaction a conflict leaves the transaction usable, so a caller may treat it as "done already".
 	CreateProcedure(ctx context.Context, rec ProcedureRecord) error
 	ProcedureByID(ctx context.Context, tenantID, id string) (ProcedureRecord, error)
-	// ListProcedures returns at most q.Limit procedures by (DueDate, ID) after (AfterDue, AfterID).
+	// ListProcedures returns at most q.Limit procedures in q.Sort order (then by ID) after (AfterKey,
+	// AfterID); ErrInvalid for an unknown sort or a cursor key that is not of its column.
 	ListProcedures(ctx context.Context, q ProcedureQuery) ([]ProcedureRecord, error)
 	// CountProcedures counts what q's filters select, whatever its cursor and limit.
 	CountProcedures(ctx context.Context, q ProcedureQuery) (int, error)

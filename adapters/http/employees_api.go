@@ -122,19 +122,26 @@ func employeeFilter(c echo.Context) (ports.EmployeeFilter, error) {
 	f := ports.EmployeeFilter{Query: q.Get("q"), EmployeeNumber: q.Get("employee_number"), HiredFrom: q.Get("hired_from"),
 		HiredTo: q.Get("hired_to"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: limit,
 		Statuses: multi(q["status"]), EmploymentTypes: multi(q["employment_type"]), DepartmentIDs: multi(q["department_id"])}
-	if v := q.Get("updated_since"); v != "" {
-		t, err := parseInstant(v)
-		if err != nil {
-			errs = append(errs, ports.FieldError{Field: "updated_since", Code: "date",
-				MessageEN: "must be an RFC 3339 instant or a date (YYYY-MM-DD, Asia/Tokyo)",
-				MessageJA: "RFC 3339 の日時または日付（YYYY-MM-DD、日本時間）で指定してください"})
-		}
-		f.UpdatedSince = t
-	}
+	f.UpdatedSince, errs = updatedSince(q, errs)
 	if len(errs) > 0 {
 		return f, invalidFields(errs)
 	}
 	return f, nil
+}
+
+// updatedSince reads a list's updated_since (zero when not given), adding to errs what is wrong with it.
+func updatedSince(q url.Values, errs []ports.FieldError) (time.Time, []ports.FieldError) {
+	v := q.Get("updated_since")
+	if v == "" {
+		return time.Time{}, errs
+	}
+	t, err := parseInstant(v)
+	if err != nil {
+		errs = append(errs, ports.FieldError{Field: "updated_since", Code: "date",
+			MessageEN: "must be an RFC 3339 instant or a date (YYYY-MM-DD, Asia/Tokyo)",
+			MessageJA: "RFC 3339 の日時または日付（YYYY-MM-DD、日本時間）で指定してください"})
+	}
+	return t, errs
 }
 
 // multi splits repeated and comma-separated values and drops empty ones.

@@ -42,14 +42,16 @@ func replyProcedure(c echo.Context, status int) func(ports.Procedure, error) err
 }
 
 // procedureListQuery is the list's query string; status and type take several values, repeated or
-// comma-separated.
-var procedureListQuery = []string{"cursor", "limit", "status", "type", "employee_id", "due_before"}
+// comma-separated. updated_since and sort work as on the employee list (sort: due_date, created_at,
+// updated_at, which the module checks).
+var procedureListQuery = []string{"cursor", "limit", "status", "type", "employee_id", "due_before", "updated_since", "sort"}
 
 func procedureFilter(c echo.Context) (ports.ProcedureFilter, error) {
 	q := c.QueryParams()
 	limit, errs := listParams(q, procedureListQuery)
 	f := ports.ProcedureFilter{Statuses: multi(q["status"]), Types: multi(q["type"]), EmployeeID: q.Get("employee_id"),
-		DueBefore: q.Get("due_before"), Cursor: q.Get("cursor"), Limit: limit}
+		DueBefore: q.Get("due_before"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: limit}
+	f.UpdatedSince, errs = updatedSince(q, errs)
 	if len(errs) > 0 {
 		return f, invalidFields(errs)
 	}

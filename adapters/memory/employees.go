@@ -6,9 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/roumu/roumu/ports"
 )
@@ -127,10 +125,6 @@ func (s *Store) EmployeeByNumber(ctx context.Context, tenantID, number string) (
 	return employeeCopy(s.st.employees[id]), nil
 }
 
-// updatedLayout writes UpdatedAt (in UTC, at microseconds) so that byte order is time order, which lets
-// every sort compare plain strings.
-const updatedLayout = "2006-01-02T15:04:05.000000Z"
-
 // sortKey returns the function giving an employee's value of the sort column.
 func sortKey(sortBy string) (func(ports.EmployeeRecord) string, error) {
 	switch sortBy {
@@ -141,21 +135,9 @@ func sortKey(sortBy string) (func(ports.EmployeeRecord) string, error) {
 	case ports.EmployeeSortHireDate:
 		return func(r ports.EmployeeRecord) string { return r.HireDate }, nil
 	case ports.EmployeeSortUpdated:
-		return func(r ports.EmployeeRecord) string { return norm(r.UpdatedAt).Format(updatedLayout) }, nil
+		return func(r ports.EmployeeRecord) string { return instantKey(r.UpdatedAt) }, nil
 	}
 	return nil, fmt.Errorf("memory: employee sort %q: %w", sortBy, ports.ErrInvalid)
-}
-
-// afterKey returns q.AfterKey as sortKey writes it: an updated_at cursor is an RFC 3339 instant in any zone.
-func afterKey(q ports.EmployeeQuery) (string, error) {
-	if q.Sort != ports.EmployeeSortUpdated || q.AfterID == "" {
-		return q.AfterKey, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, q.AfterKey)
-	if err != nil {
-		return "", fmt.Errorf("memory: updated_at cursor %q: %w", q.AfterKey, ports.ErrInvalid)
-	}
-	return norm(t).Format(updatedLayout), nil
 }
 
 // oneOf reports whether v is in list; an empty list does not filter.
@@ -174,7 +156,7 @@ func selects(q ports.EmployeeQuery, r ports.EmployeeRecord) bool {
 		(q.AccountID == "" || r.AccountID == q.AccountID) &&
 		(q.HiredFrom == "" || r.HireDate >= q.HiredFrom) &&
 		(q.HiredTo == "" || r.HireDate <= q.HiredTo) &&
-		(q.UpdatedSince.IsZero() || !r.UpdatedAt.Before(q.UpdatedSince))
+		updatedSince(r.UpdatedAt, q.UpdatedSince)
 }
 
 // ListEmployees returns the employees q selects in q.Sort order (then by ID) after (AfterKey, AfterID),
@@ -186,27 +168,19 @@ func (s *Store) ListEmployees(ctx context.Context, q ports.EmployeeQuery) ([]por
 	if err != nil {
 		return nil, err
 	}
-	after, err := afterKey(q)
-	if err != nil {
-		return nil, err
+	after := keyset{id: q.AfterID, key: q.AfterKey}
+	if q.Sort == ports.EmployeeSortUpdated {
+		if err := after.instant(); err != nil {
+			return nil, err
+		}
 	}
 	out := []ports.EmployeeRecord{}
 	for _, r := range s.st.employees {
-		if !selects(q, r) {
-			continue
+		if selects(q, r) {
+			out = append(out, employeeCopy(r))
 		}
-		if k := key(r); q.AfterID != "" && cmp.Or(strings.Compare(k, after), strings.Compare(r.ID, q.AfterID)) <= 0 {
-			continue
-		}
-		out = append(out, employeeCopy(r))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		return cmp.Or(strings.Compare(key(out[i]), key(out[j])), strings.Compare(out[i].ID, out[j].ID)) < 0
-	})
-	if q.Limit > 0 && len(out) > q.Limit {
-		out = out[:q.Limit]
-	}
-	return out, nil
+	return page(out, key, func(r ports.EmployeeRecord) string { return r.ID }, after, q.Limit), nil
 }
 
 // CountEmployees counts the employees q's filters select, whatever its cursor and limit.

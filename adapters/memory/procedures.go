@@ -2,8 +2,8 @@ package memory
 
 import (
 	"bytes"
-	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -57,28 +57,45 @@ func selectsProcedure(q ports.ProcedureQuery, r ports.ProcedureRecord) bool {
 		oneOf(q.Types, r.Type) &&
 		(q.EmployeeID == "" || r.EmployeeID == q.EmployeeID) &&
 		(q.DueFrom == "" || r.DueDate >= q.DueFrom) &&
-		(q.DueBefore == "" || r.DueDate < q.DueBefore)
+		(q.DueBefore == "" || r.DueDate < q.DueBefore) &&
+		updatedSince(r.UpdatedAt, q.UpdatedSince)
 }
 
-// ListProcedures returns the procedures q selects by (DueDate, ID), after (AfterDue, AfterID) when AfterID
-// is set, at most q.Limit of them (all when 0).
+// procedureSortKey returns the function giving a procedure's value of the sort column, and whether that
+// column holds instants.
+func procedureSortKey(sortBy string) (key func(ports.ProcedureRecord) string, instants bool, err error) {
+	switch sortBy {
+	case ports.ProcedureSortDue, "":
+		return func(r ports.ProcedureRecord) string { return r.DueDate }, false, nil
+	case ports.ProcedureSortCreated:
+		return func(r ports.ProcedureRecord) string { return instantKey(r.CreatedAt) }, true, nil
+	case ports.ProcedureSortUpdated:
+		return func(r ports.ProcedureRecord) string { return instantKey(r.UpdatedAt) }, true, nil
+	}
+	return nil, false, fmt.Errorf("memory: procedure sort %q: %w", sortBy, ports.ErrInvalid)
+}
+
+// ListProcedures returns the procedures q selects in q.Sort order (then by ID), after (AfterKey, AfterID)
+// when AfterID is set, at most q.Limit of them (all when 0).
 func (s *Store) ListProcedures(ctx context.Context, q ports.ProcedureQuery) ([]ports.ProcedureRecord, error) {
 	defer s.lock(ctx)()
-	order := func(a, b ports.ProcedureRecord) int {
-		return cmp.Or(strings.Compare(a.DueDate, b.DueDate), strings.Compare(a.ID, b.ID))
+	key, instants, err := procedureSortKey(q.Sort)
+	if err != nil {
+		return nil, err
 	}
-	cursor := ports.ProcedureRecord{DueDate: q.AfterDue, ID: q.AfterID}
+	after := keyset{id: q.AfterID, key: q.AfterKey}
+	if instants {
+		if err := after.instant(); err != nil {
+			return nil, err
+		}
+	}
 	out := []ports.ProcedureRecord{}
 	for _, r := range s.st.procedures {
-		if selectsProcedure(q, r) && (q.AfterID == "" || order(r, cursor) > 0) {
+		if selectsProcedure(q, r) {
 			out = append(out, procedureCopy(r))
 		}
 	}
-	slices.SortFunc(out, order)
-	if q.Limit > 0 && len(out) > q.Limit {
-		out = out[:q.Limit]
-	}
-	return out, nil
+	return page(out, key, func(r ports.ProcedureRecord) string { return r.ID }, after, q.Limit), nil
 }
 
 // CountProcedures counts the procedures q's filters select, whatever its cursor and limit.

@@ -9,8 +9,12 @@
 package memory
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -250,4 +254,46 @@ func norm(t time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC().Truncate(time.Microsecond)
+}
+
+// keyLayout writes an instant (in UTC, at microseconds) so that byte order is time order, which lets every
+// sort compare plain strings.
+const keyLayout = "2006-01-02T15:04:05.000000Z"
+
+// instantKey is an instant as a sort key.
+func instantKey(t time.Time) string { return norm(t).Format(keyLayout) }
+
+// updatedSince reports whether updated is at or after since, compared at the stored precision as the SQL
+// stores compare it (since truncated to microseconds); a zero since selects everything.
+func updatedSince(updated, since time.Time) bool {
+	return since.IsZero() || !norm(updated).Before(norm(since))
+}
+
+// keyset is where a keyset page continues: after the row with this sort key and ID, when id is set.
+type keyset struct{ key, id string }
+
+// instant makes the cursor's key, an RFC 3339 instant in any zone, a sort key as instantKey writes it.
+func (k *keyset) instant() error {
+	if k.id == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, k.key)
+	if err != nil {
+		return fmt.Errorf("memory: cursor key %q is not an instant: %w", k.key, ports.ErrInvalid)
+	}
+	k.key = instantKey(t)
+	return nil
+}
+
+// page sorts recs by (key, id), keeps those after the cursor and returns at most limit of them (all when 0).
+func page[R any](recs []R, key, id func(R) string, after keyset, limit int) []R {
+	order := func(k, i string, r R) int { return cmp.Or(strings.Compare(key(r), k), strings.Compare(id(r), i)) }
+	if after.id != "" {
+		recs = slices.DeleteFunc(recs, func(r R) bool { return order(after.key, after.id, r) <= 0 })
+	}
+	slices.SortFunc(recs, func(a, b R) int { return order(key(b), id(b), a) })
+	if limit > 0 && len(recs) > limit {
+		recs = recs[:limit]
+	}
+	return recs
 }

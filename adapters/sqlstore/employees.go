@@ -154,14 +154,14 @@ func (s *Store) EmployeeByNumber(ctx context.Context, tenantID, number string) (
 	}, (*employeeRow).record)
 }
 
-// employeeSort is one order of the register: its column, and how a cursor's AfterKey becomes a value of it.
-type employeeSort struct {
+// keysetOrder is one order of a list: its column, and how a cursor's AfterKey becomes a value of it.
+type keysetOrder struct {
 	column string
 	key    func(string) (any, error)
 }
 
 // employeeSorts are the orders of ports.EmployeeQuery.Sort; "" is the employee number's.
-var employeeSorts = map[string]employeeSort{
+var employeeSorts = map[string]keysetOrder{
 	"":                         {"employee_number", textKey},
 	ports.EmployeeSortNumber:   {"employee_number", textKey},
 	ports.EmployeeSortKana:     {"sort_kana", textKey},
@@ -171,19 +171,40 @@ var employeeSorts = map[string]employeeSort{
 
 func textKey(k string) (any, error) { return k, nil }
 
-// instantKey reads the AfterKey of the updated_at order: an RFC 3339 instant (any zone, any precision; the
+// instantKey reads the AfterKey of an order by instants: an RFC 3339 instant (any zone, any precision; the
 // column keeps microseconds, and so does the comparison).
 func instantKey(k string) (any, error) {
 	t, err := time.Parse(time.RFC3339Nano, k)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list employees: cursor key is not an RFC 3339 instant: %w", ports.ErrInvalid)
+		return nil, fmt.Errorf("cursor key is not an RFC 3339 instant: %w", ports.ErrInvalid)
 	}
 	return instant(t), nil
 }
 
+// page returns the scope of one keyset page in this order: rows after (afterKey, afterID) when afterID is
+// set, by (column, id), at most limit (all when 0). The row-value comparison (column, id) > (key, id) walks
+// an index on (tenant_id, column, id) from the cursor on, in both dialects.
+func (o keysetOrder) page(afterKey, afterID string, limit int) (func(*gorm.DB) *gorm.DB, error) {
+	var after any
+	if afterID != "" {
+		var err error
+		if after, err = o.key(afterKey); err != nil {
+			return nil, err
+		}
+	}
+	return func(db *gorm.DB) *gorm.DB {
+		if afterID != "" {
+			db = db.Where("("+o.column+", id) > (?, ?)", after, afterID)
+		}
+		if limit > 0 {
+			db = db.Limit(limit)
+		}
+		return db.Order(o.column).Order("id")
+	}, nil
+}
+
 // ListEmployees returns at most q.Limit employees of q.TenantID (all when Limit is 0) that match q, in q.Sort
-// order with the ID as tie-breaker, after (AfterKey, AfterID) when AfterID is set. The row-value comparison
-// (column, id) > (key, id) walks the order's index from the cursor on (keyset pagination), in both dialects.
+// order with the ID as tie-breaker, after (AfterKey, AfterID) when AfterID is set (keyset pages).
 // ErrInvalid for an unknown sort or a bad cursor key.
 func (s *Store) ListEmployees(ctx context.Context, q ports.EmployeeQuery) ([]ports.EmployeeRecord, error) {
 	scope, err := s.employeePage(q)
@@ -199,23 +220,11 @@ func (s *Store) employeePage(q ports.EmployeeQuery) (func(*gorm.DB) *gorm.DB, er
 	if !ok {
 		return nil, fmt.Errorf("sqlstore: list employees: unknown sort %q: %w", q.Sort, ports.ErrInvalid)
 	}
-	var after any
-	if q.AfterID != "" {
-		var err error
-		if after, err = order.key(q.AfterKey); err != nil {
-			return nil, err
-		}
+	page, err := order.page(q.AfterKey, q.AfterID, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list employees: %w", err)
 	}
-	return func(db *gorm.DB) *gorm.DB {
-		db = s.employeeFilter(q)(db)
-		if q.AfterID != "" {
-			db = db.Where("("+order.column+", id) > (?, ?)", after, q.AfterID)
-		}
-		if q.Limit > 0 {
-			db = db.Limit(q.Limit)
-		}
-		return db.Order(order.column).Order("id")
-	}, nil
+	return func(db *gorm.DB) *gorm.DB { return page(s.employeeFilter(q)(db)) }, nil
 }
 
 // CountEmployees counts the employees that q's filters select; the cursor, sort and limit do not count.

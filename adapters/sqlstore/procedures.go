@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -116,23 +117,36 @@ func procedureFilter(q ports.ProcedureQuery) func(*gorm.DB) *gorm.DB {
 		if q.DueBefore != "" {
 			db = db.Where("due_date < ?", q.DueBefore)
 		}
+		if !q.UpdatedSince.IsZero() {
+			db = db.Where("updated_at >= ?", instant(q.UpdatedSince))
+		}
 		return db
 	}
 }
 
-// ListProcedures returns at most q.Limit procedures (all when 0) that q selects, by (due_date, id), after
-// (AfterDue, AfterID) when AfterID is set: a row-value comparison that walks procedures_due_idx (or the
-// status index) from the cursor on.
+// procedureSorts are the orders of ports.ProcedureQuery.Sort; "" is the due date's.
+var procedureSorts = map[string]keysetOrder{
+	"":                         {"due_date", textKey},
+	ports.ProcedureSortDue:     {"due_date", textKey},
+	ports.ProcedureSortCreated: {"created_at", instantKey},
+	ports.ProcedureSortUpdated: {"updated_at", instantKey},
+}
+
+// ListProcedures returns at most q.Limit procedures (all when 0) that q selects, in q.Sort order with the
+// ID as tie-breaker, after (AfterKey, AfterID) when AfterID is set: a keyset page that walks the order's
+// index (procedures_due_idx, the status index, or those of created_at and updated_at) from the cursor on.
+// ErrInvalid for an unknown sort or a bad cursor key.
 func (s *Store) ListProcedures(ctx context.Context, q ports.ProcedureQuery) ([]ports.ProcedureRecord, error) {
+	order, ok := procedureSorts[q.Sort]
+	if !ok {
+		return nil, fmt.Errorf("sqlstore: list procedures: unknown sort %q: %w", q.Sort, ports.ErrInvalid)
+	}
+	page, err := order.page(q.AfterKey, q.AfterID, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list procedures: %w", err)
+	}
 	return list(ctx, s, "list procedures", func(db *gorm.DB) *gorm.DB {
-		db = procedureFilter(q)(db)
-		if q.AfterID != "" {
-			db = db.Where("(due_date, id) > (?, ?)", q.AfterDue, q.AfterID)
-		}
-		if q.Limit > 0 {
-			db = db.Limit(q.Limit)
-		}
-		return db.Order("due_date").Order("id")
+		return page(procedureFilter(q)(db))
 	}, (*procedureRow).record)
 }
 

@@ -1,6 +1,7 @@
 package procedures
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -19,10 +20,12 @@ const (
 	dashboardLimit = 100
 )
 
-// cursor is where a page ends: the due date and ID of its last procedure, as opaque base64url JSON.
+// cursor is where a page ends: the sort, the sort column's value and the ID of its last procedure, as
+// opaque base64url JSON; the sort is in it so that a cursor cannot be replayed under another order.
 type cursor struct {
-	Due string `json:"d"`
-	ID  string `json:"i"`
+	Sort string `json:"s"`
+	Key  string `json:"k"`
+	ID   string `json:"i"`
 }
 
 func (c cursor) encode() string {
@@ -30,10 +33,10 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string) (cursor, error) {
+func decodeCursor(s, sort string) (cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	var c cursor
-	if err != nil || len(s) > 512 || json.Unmarshal(b, &c) != nil || c.ID == "" {
+	if err != nil || len(s) > 512 || json.Unmarshal(b, &c) != nil || c.Sort != sort || c.ID == "" || !keyOf(c.Key, sort) {
 		return cursor{}, ports.NewError(ports.ErrInvalid, "invalid_cursor",
 			"The cursor is not valid for this list; start again from the first page.",
 			"カーソルが正しくありません。最初のページからやり直してください。")
@@ -41,10 +44,38 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
+// keyOf reports whether key can be a value of the sort column: an instant for created_at and updated_at.
+func keyOf(key, sort string) bool {
+	if sort == ports.ProcedureSortDue {
+		return true
+	}
+	_, err := time.Parse(time.RFC3339Nano, key)
+	return err == nil
+}
+
+// sortKey is the value of the sort column the store orders by; the instants travel in RFC 3339.
+func sortKey(r ports.ProcedureRecord, sort string) string {
+	switch sort {
+	case ports.ProcedureSortCreated:
+		return r.CreatedAt.UTC().Format(time.RFC3339Nano)
+	case ports.ProcedureSortUpdated:
+		return r.UpdatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return r.DueDate
+}
+
 // query validates a filter into a store query (cursor included).
 func query(tenantID string, f ports.ProcedureFilter) (ports.ProcedureQuery, error) {
-	q := ports.ProcedureQuery{TenantID: tenantID, EmployeeID: f.EmployeeID, Limit: f.Limit}
+	q := ports.ProcedureQuery{TenantID: tenantID, EmployeeID: f.EmployeeID, UpdatedSince: f.UpdatedSince,
+		Sort: cmp.Or(f.Sort, ports.ProcedureSortDue), Limit: f.Limit}
 	var errs []ports.FieldError
+	switch q.Sort {
+	case ports.ProcedureSortDue, ports.ProcedureSortCreated, ports.ProcedureSortUpdated:
+	default:
+		errs = append(errs, ports.FieldError{Field: "sort", Code: "invalid_sort",
+			MessageEN: "must be due_date, created_at or updated_at",
+			MessageJA: "並び順は due_date・created_at・updated_at のいずれかです"})
+	}
 	for _, st := range f.Statuses {
 		if _, ok := statusNames[st]; !ok {
 			errs = append(errs, ports.FieldError{Field: "status", Code: "invalid_status",
@@ -79,16 +110,16 @@ func query(tenantID string, f ports.ProcedureFilter) (ports.ProcedureQuery, erro
 		return q, invalid(errs)
 	}
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor)
+		c, err := decodeCursor(f.Cursor, q.Sort)
 		if err != nil {
 			return q, err
 		}
-		q.AfterDue, q.AfterID = c.Due, c.ID
+		q.AfterKey, q.AfterID = c.Key, c.ID
 	}
 	return q, nil
 }
 
-// ListProcedures implements ports.Procedures: a keyset page by due date, then ID.
+// ListProcedures implements ports.Procedures: a keyset page in the filter's order, then by ID.
 func (s *Service) ListProcedures(ctx context.Context, p ports.Principal, f ports.ProcedureFilter) (ports.ProcedurePage, error) {
 	if err := requirePreparer(p); err != nil {
 		return ports.ProcedurePage{}, err
@@ -107,7 +138,7 @@ func (s *Service) ListProcedures(ctx context.Context, p ports.Principal, f ports
 	if len(recs) > limit {
 		recs = recs[:limit]
 		last := recs[limit-1]
-		page.NextCursor = cursor{Due: last.DueDate, ID: last.ID}.encode()
+		page.NextCursor = cursor{Sort: q.Sort, Key: sortKey(last, q.Sort), ID: last.ID}.encode()
 	}
 	page.Items, err = views(recs)
 	return page, err

@@ -1,6 +1,7 @@
 package procedures_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"slices"
 	"testing"
@@ -126,5 +127,73 @@ func TestDashboardAndList(t *testing.T) {
 		if _, err := e.svc.ListProcedures(ctx, e.admin, bad); !errors.Is(err, ports.ErrInvalid) {
 			t.Errorf("ListProcedures(%+v) = %v, want invalid", bad, err)
 		}
+	}
+}
+
+// TestListSortsAndUpdatedSince: the list in each order walks every procedure once in pages, a delta sync
+// from an instant includes what changed at that instant, and a cursor serves only the order it was made
+// for; a bad sort names its field.
+func TestListSortsAndUpdatedSince(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, n := range []string{"E1", "E2", "E3"} {
+		e.hire(t, e.admin, n, "hire_date", "2026-03-0"+n[1:])
+		e.consume(t) // two acquisitions each, the clock still: ties in created_at and updated_at
+	}
+	made := e.procs(t, e.admin, "")
+	e.clock.Advance(time.Hour)
+	changed := e.act(t, e.hr, made[len(made)-1].ID, ports.ActionCancel, "重複")
+	walk := func(f ports.ProcedureFilter) []string {
+		t.Helper()
+		var out []string
+		for range 20 {
+			page, err := e.svc.ListProcedures(ctx, e.admin, f)
+			if err != nil {
+				t.Fatalf("ListProcedures(%+v): %v", f, err)
+			}
+			for _, p := range page.Items {
+				out = append(out, p.ID)
+			}
+			if page.NextCursor == "" {
+				return out
+			}
+			f.Cursor = page.NextCursor
+		}
+		t.Fatal("the cursor does not advance")
+		return nil
+	}
+	for _, sort := range []string{"", ports.ProcedureSortDue, ports.ProcedureSortCreated, ports.ProcedureSortUpdated} {
+		got := walk(ports.ProcedureFilter{Sort: sort, Limit: 2})
+		if len(got) != len(made) || len(slices.Compact(slices.Sorted(slices.Values(got)))) != len(made) {
+			t.Errorf("sort %q in pages of two read %d distinct of %d: %v", sort, len(slices.Compact(slices.Sorted(slices.Values(got)))), len(made), got)
+		}
+		if sort == ports.ProcedureSortUpdated && got[len(got)-1] != changed.ID {
+			t.Errorf("by updated_at the last is %s, want the one changed last, %s", got[len(got)-1], changed.ID)
+		}
+	}
+	if got := walk(ports.ProcedureFilter{UpdatedSince: changed.UpdatedAt, Limit: 1}); !slices.Equal(got, []string{changed.ID}) {
+		t.Errorf("updated since the last change, at its instant: %v", got)
+	}
+	if got := walk(ports.ProcedureFilter{UpdatedSince: start, Sort: ports.ProcedureSortUpdated}); len(got) != len(made) {
+		t.Errorf("updated since the first write: %d of %d", len(got), len(made))
+	}
+
+	page, err := e.svc.ListProcedures(ctx, e.admin, ports.ProcedureFilter{Sort: ports.ProcedureSortCreated, Limit: 1})
+	if err != nil || page.NextCursor == "" {
+		t.Fatal(page, err)
+	}
+	for _, other := range []string{"", ports.ProcedureSortUpdated} {
+		if _, err := e.svc.ListProcedures(ctx, e.admin, ports.ProcedureFilter{Sort: other, Cursor: page.NextCursor}); code(err) != "invalid_cursor" {
+			t.Errorf("a created_at cursor under sort %q = %v", other, err)
+		}
+	}
+	// A cursor made up by the client: its key must be of its order's column.
+	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"s":"updated_at","k":"2026-04-01","i":"` + made[0].ID + `"}`))
+	if _, err := e.svc.ListProcedures(ctx, e.admin, ports.ProcedureFilter{Sort: ports.ProcedureSortUpdated, Cursor: forged}); code(err) != "invalid_cursor" {
+		t.Errorf("a cursor with a date for updated_at = %v", err)
+	}
+	_, err = e.svc.ListProcedures(ctx, e.admin, ports.ProcedureFilter{Sort: "fact_date"})
+	if be, ok := ports.AsError(err); !ok || !errors.Is(err, ports.ErrInvalid) || len(be.Fields) != 1 || be.Fields[0].Field != "sort" || be.Fields[0].Code != "invalid_sort" {
+		t.Errorf("an unknown sort = %v", err)
 	}
 }

@@ -134,26 +134,13 @@ func (f rosterFixture) sortedNames(recs []ports.EmployeeRecord, sortBy string) [
 func (f rosterFixture) walk(t *testing.T, q ports.EmployeeQuery, limit int, between func(page int)) []string {
 	t.Helper()
 	q.Limit = limit
-	var all []ports.EmployeeRecord
-	for page := 0; ; page++ {
-		if page > 2*len(f.emp)+2 {
-			t.Fatalf("walking %s by %d: more pages than rows, the cursor does not advance", q.Sort, limit)
+	rows := walkKeyset(t, "employees by "+q.Sort, func(after *ports.EmployeeRecord) ([]ports.EmployeeRecord, error) {
+		if after != nil {
+			q.AfterKey, q.AfterID = sortValue(*after, q.Sort), after.ID
 		}
-		rows, err := f.s.Employees.ListEmployees(t.Context(), q)
-		must(t, err, "ListEmployees")
-		if len(rows) > limit {
-			t.Fatalf("ListEmployees(Limit %d) returned %d rows", limit, len(rows))
-		}
-		all = append(all, rows...)
-		if len(rows) < limit {
-			return f.nameList(all)
-		}
-		last := rows[len(rows)-1]
-		q.AfterKey, q.AfterID = sortValue(last, q.Sort), last.ID
-		if between != nil {
-			between(page)
-		}
-	}
+		return f.s.Employees.ListEmployees(t.Context(), q)
+	}, limit, len(f.emp), between)
+	return f.nameList(rows)
 }
 
 // testEmployeeList holds the cases of ListEmployees, CountEmployees, EmployeesDue and EmployeeKeys. Interpretations of
@@ -164,8 +151,10 @@ func (f rosterFixture) walk(t *testing.T, q ports.EmployeeQuery, limit int, betw
 //   - Sort "" is employee_number, the register's default order.
 //   - The cursor applies when AfterID is set; AfterKey may then be "" (an employee without a reading).
 //     For updated_at, AfterKey is the instant in RFC 3339 (time.RFC3339Nano), in any zone.
-//   - Text is a plain, case-sensitive substring: "%" and "_" are no wildcards. UpdatedSince is checked
-//     away from the boundary instant, whose inclusiveness the port does not fix.
+//   - Text is a plain, case-sensitive substring: "%" and "_" are no wildcards.
+//   - UpdatedSince is inclusive, at the stored precision: a row updated at the instant itself is listed, and
+//     so is one updated in the same microsecond (the store keeps microseconds, and a since between two
+//     stored instants must not lose the earlier one to a sync that asked from it).
 //   - EmployeesDue fixes no order; with a limit it returns that many of the due employees.
 //   - EmployeeKeys orders by (TenantID, ID) in byte order (the IDs are UUIDs, ordered alike by every
 //     collation).
@@ -201,6 +190,11 @@ func testEmployeeList(t *testing.T, factory Factory) {
 			{"HiredFrom and HiredTo", ports.EmployeeQuery{HiredFrom: "2020-04-01", HiredTo: "2021-03-31"}, []string{"sato", "yamada", "hanako", "smith"}},
 			{"UpdatedSince", ports.EmployeeQuery{UpdatedSince: at(150 * time.Minute)}, []string{"sato", "hanako", "tanaka"}},
 			{"UpdatedSince in UTC", ports.EmployeeQuery{UpdatedSince: at(150 * time.Minute).UTC()}, []string{"sato", "hanako", "tanaka"}},
+			{"UpdatedSince at the boundary instant", ports.EmployeeQuery{UpdatedSince: at(2 * time.Hour)}, []string{"sato", "yamada", "ito", "hanako", "smith", "tanaka"}},
+			{"UpdatedSince at the boundary instant in UTC", ports.EmployeeQuery{UpdatedSince: at(2 * time.Hour).UTC()}, []string{"sato", "yamada", "ito", "hanako", "smith", "tanaka"}},
+			{"UpdatedSince within the boundary microsecond", ports.EmployeeQuery{UpdatedSince: at(2*time.Hour + 999*time.Nanosecond)}, []string{"sato", "yamada", "ito", "hanako", "smith", "tanaka"}},
+			{"UpdatedSince a microsecond after the boundary", ports.EmployeeQuery{UpdatedSince: at(2*time.Hour + time.Microsecond)}, []string{"sato", "hanako", "smith", "tanaka"}},
+			{"UpdatedSince just after the last update", ports.EmployeeQuery{UpdatedSince: at(4*time.Hour + time.Microsecond)}, nil},
 			{"Statuses, DepartmentIDs and Text", ports.EmployeeQuery{Statuses: []string{ports.EmployeeActive}, DepartmentIDs: []string{d["d2"]}, Text: "やまだ"}, []string{"hanako"}},
 			{"EmploymentTypes, HiredFrom and UpdatedSince", ports.EmployeeQuery{EmploymentTypes: []string{"full_time"}, HiredFrom: "2020-04-01", UpdatedSince: at(90 * time.Minute)}, []string{"yamada", "hanako", "smith"}},
 		} {

@@ -175,6 +175,33 @@ func checkMap(t *testing.T, field string, got, want map[string]string) {
 }
 
 // must fails the test at once on an unexpected error.
+// walkKeyset reads a keyset-paginated list page by page, limit rows a page: page(nil) reads the first page,
+// page(&last) the one after the last row read. It returns every row read; between(n) runs after the n-th
+// full page. rows is how many the list holds, to stop a cursor that does not advance.
+func walkKeyset[R any](t *testing.T, what string, page func(after *R) ([]R, error), limit, rows int, between func(n int)) []R {
+	t.Helper()
+	var all []R
+	var after *R
+	for n := 0; ; n++ {
+		if n > 2*rows+2 {
+			t.Fatalf("walking %s by %d: more pages than rows, the cursor does not advance", what, limit)
+		}
+		got, err := page(after)
+		must(t, err, "walking "+what)
+		if len(got) > limit {
+			t.Fatalf("walking %s: a page of %d rows, limit %d", what, len(got), limit)
+		}
+		all = append(all, got...)
+		if len(got) < limit {
+			return all
+		}
+		after = &got[len(got)-1]
+		if between != nil {
+			between(n)
+		}
+	}
+}
+
 func must(t *testing.T, err error, what string) {
 	t.Helper()
 	if err != nil {

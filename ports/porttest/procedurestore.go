@@ -214,7 +214,7 @@ func TestProcedureStore(t *testing.T, factory Factory) {
 		}), tied...)
 		f.checkList(t, "Limit", q(func(q *ports.ProcedureQuery) { q.Limit = 2 }), loss, tied[0])
 		f.checkList(t, "after the first tie", q(func(q *ports.ProcedureQuery) {
-			q.AfterDue, q.AfterID = tied[0].DueDate, tied[0].ID
+			q.AfterKey, q.AfterID = tied[0].DueDate, tied[0].ID
 		}), tied[1], ei)
 		// Walk in pages of one: every procedure once, in order.
 		var walked []string
@@ -226,7 +226,7 @@ func TestProcedureStore(t *testing.T, factory Factory) {
 				break
 			}
 			walked = append(walked, page[0].ID)
-			cursor.AfterDue, cursor.AfterID = page[0].DueDate, page[0].ID
+			cursor.AfterKey, cursor.AfterID = page[0].DueDate, page[0].ID
 		}
 		checkStrings(t, "pages of one", walked, []string{loss.ID, tied[0].ID, tied[1].ID, ei.ID})
 	})
@@ -330,4 +330,6 @@ func TestProcedureStore(t *testing.T, factory Factory) {
 			t.Errorf("FiledProcedures(after the first, 1) = %v, want %v", got, filed[1:2])
 		}
 	})
+
+	testProcedureList(t, factory)
 }

@@ -148,6 +148,13 @@ func wantSeenOnce(t *testing.T, walked, before []string) {
 	}
 }
 
+// inKeysetOrder tells whether items are in the order of a keyset list: by key, then by ID.
+func inKeysetOrder[T any](items []T, key, id func(T) string) bool {
+	return slices.IsSortedFunc(items, func(x, y T) int {
+		return strings.Compare(key(x)+"\x00"+id(x), key(y)+"\x00"+id(y))
+	})
+}
+
 func employeeIDs(es []employee) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
@@ -156,8 +163,8 @@ func employeeIDs(es []employee) []string {
 	return out
 }
 
-// TestPaginationStableUnderConcurrentInserts walks the employees in each of their orders (the default
-// included) and the procedures, four a page, while another client hires.
+// TestPaginationStableUnderConcurrentInserts walks the employees and the procedures in each of their
+// orders (the defaults included), four a page, while another client hires.
 func TestPaginationStableUnderConcurrentInserts(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
@@ -189,23 +196,38 @@ func TestPaginationStableUnderConcurrentInserts(t *testing.T) {
 		hires.finish(t)
 		hired += concurrentHiresPerWalk
 		wantSeenOnce(t, employeeIDs(walked), before)
-		if !slices.IsSortedFunc(walked, func(x, y employee) int {
-			return strings.Compare(o.key(x)+"\x00"+x.ID, o.key(y)+"\x00"+y.ID)
-		}) {
+		if !inKeysetOrder(walked, o.key, func(e employee) string { return e.ID }) {
 			t.Fatalf("sort=%s: the walk is out of order", o.sort)
 		}
 	}
 
-	// Procedures: the hires so far made theirs; the concurrent ones make more while the walk reads.
+	// Procedures, in each of their orders: the hires so far made theirs; the concurrent ones make more while
+	// the walk reads (created_at and updated_at tie on the still clock, as employees' updated_at does).
 	if _, err := a.env.Procedures.ConsumeEvents(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	before := ids(walkPages[procedure](a, admin, "/api/v1/procedures?limit=4", nil))
-	hires := a.hireConcurrently(admin, hired, a.env.Procedures.ConsumeEvents)
-	walked := walkPages[procedure](a, admin, "/api/v1/procedures?limit=4", hires.wait)
-	hires.finish(t)
-	wantSeenOnce(t, ids(walked), before)
-	if len(before) < 2*existingEmployees || !sortedByDue(walked) {
-		t.Fatalf("%d procedures before the walk, in due order: %v", len(before), sortedByDue(walked))
+	procedureOrders := []struct {
+		sort string
+		key  func(procedure) string
+	}{
+		{"", func(p procedure) string { return p.DueDate }},
+		{"due_date", func(p procedure) string { return p.DueDate }},
+		{"created_at", func(p procedure) string { return p.CreatedAt }},
+		{"updated_at", func(p procedure) string { return p.UpdatedAt }},
+	}
+	for _, o := range procedureOrders {
+		path := "/api/v1/procedures?limit=4"
+		if o.sort != "" {
+			path += "&sort=" + o.sort
+		}
+		before := walkPages[procedure](a, admin, path, nil)
+		hires := a.hireConcurrently(admin, hired, a.env.Procedures.ConsumeEvents)
+		walked := walkPages[procedure](a, admin, path, hires.wait)
+		hires.finish(t)
+		hired += concurrentHiresPerWalk
+		wantSeenOnce(t, ids(walked), ids(before))
+		if ordered := inKeysetOrder(walked, o.key, func(p procedure) string { return p.ID }); len(before) < 2*existingEmployees || !ordered {
+			t.Fatalf("sort=%s: %d procedures before the walk, in order: %v", o.sort, len(before), ordered)
+		}
 	}
 }
