@@ -53,8 +53,8 @@ type Store struct {
 	savepoints atomic.Uint64
 	// batchRows is how many rows one multi-row INSERT carries (CreateEmployees, AppendEvents).
 	batchRows int
-	// stats refreshes SQLite's planner statistics as the register grows.
-	stats sqliteStats
+	// stats refreshes the planner statistics of the register as imports grow it.
+	stats plannerStats
 }
 
 // Rows per multi-row INSERT. Postgres: few round trips for a large import, and far below its 65,535 bind
