@@ -197,4 +197,8 @@ type JobStore interface {
 	CreateJob(ctx context.Context, j JobRecord) error
 	JobByID(ctx context.Context, tenantID, id string) (JobRecord, error)
 	UpdateJob(ctx context.Context, tenantID, id string, fn func(*JobRecord) error) (JobRecord, error)
+	// FailStaleJobs marks every queued or running job, of any tenant, last updated before staleBefore as
+	// failed with result and UpdatedAt at, and returns how many. Check and change are one atomic step: a
+	// job updated meanwhile (its progress, or its end) is left as it is.
+	FailStaleJobs(ctx context.Context, staleBefore, at time.Time, result []byte) (int, error)
 }

@@ -3,6 +3,7 @@ package memory
 import (
 	"bytes"
 	"context"
+	"time"
 
 	"github.com/roumu/roumu/ports"
 )
@@ -52,4 +53,19 @@ func (s *Store) UpdateJob(ctx context.Context, tenantID, id string, fn func(*por
 	j = jobCopy(j)
 	s.st.jobs[id] = j
 	return jobCopy(j), nil
+}
+
+// FailStaleJobs marks the queued and running jobs last updated before staleBefore as failed, under the store
+// lock.
+func (s *Store) FailStaleJobs(ctx context.Context, staleBefore, at time.Time, result []byte) (int, error) {
+	defer s.lock(ctx)()
+	n := 0
+	for id, j := range s.st.jobs {
+		if (j.Status == ports.JobQueued || j.Status == ports.JobRunning) && j.UpdatedAt.Before(staleBefore) {
+			j.Status, j.Result, j.UpdatedAt = ports.JobFailed, result, at
+			s.st.jobs[id] = jobCopy(j)
+			n++
+		}
+	}
+	return n, nil
 }

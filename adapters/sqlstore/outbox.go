@@ -138,6 +138,14 @@ func (s *Store) UpdateJob(ctx context.Context, tenantID, id string, fn func(*por
 	return update[ports.JobRecord, jobRow](ctx, s, "update job", job(tenantID, id), jobColumns, fn)
 }
 
+// FailStaleJobs marks the queued and running jobs last updated before staleBefore as failed, in one UPDATE.
+func (s *Store) FailStaleJobs(ctx context.Context, staleBefore, at time.Time, result []byte) (int, error) {
+	res := s.writer(ctx).Model(&jobRow{}).
+		Where("status IN ? AND updated_at < ?", []string{ports.JobQueued, ports.JobRunning}, instant(staleBefore)).
+		Updates(map[string]any{"status": ports.JobFailed, "result": blob(result), "updated_at": instant(at)})
+	return int(res.RowsAffected), translate("fail stale jobs", res.Error)
+}
+
 // allTypes is the subscription to every event type.
 const allTypes = "*"
 

@@ -37,6 +37,9 @@ const (
 	// idempotencySweepInterval: expired Idempotency-Key records are ignored anyway; the sweep keeps the table
 	// small.
 	idempotencySweepInterval = 10 * time.Minute
+	// abandonedJobsPeriod is how often jobs left unfinished by a process that died are looked for; they
+	// count as abandoned after employees.JobAbandonAfter without progress.
+	abandonedJobsPeriod = time.Minute
 )
 
 func serveCommand() *cobra.Command {
@@ -78,6 +81,7 @@ func serveCommand() *cobra.Command {
 			go a.every(ctx, "operation request expiry", operationExpiryPeriod, a.operations.ExpireDue)
 			go a.every(ctx, "rate-limit sweep", rateLimitSweepInterval, a.rateLimits.Sweep)
 			go a.every(ctx, "idempotency sweep", idempotencySweepInterval, a.idempotency.Sweep)
+			go a.every(ctx, "abandoned jobs", abandonedJobsPeriod, a.employees.FailAbandonedJobs)
 			if cfg.Backup.Dir != "" {
 				store, ok := a.store.(*sqlstore.Store)
 				if !ok {

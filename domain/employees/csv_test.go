@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/roumu/roumu/domain/employees"
 	"github.com/roumu/roumu/ports"
 	"github.com/roumu/roumu/test/fixtures"
 )
@@ -291,5 +293,29 @@ func TestImportJob(t *testing.T) {
 	got, _ = e.svc.Job(ctx, e.admin, job.ID)
 	if got.Status != ports.JobFailed || !strings.Contains(string(got.Result), `{"row":1,"column":"姓","code":"required","message":"必須項目です"`) {
 		t.Errorf("failed job: %+v %s", got, got.Result)
+	}
+}
+
+// TestAbandonedJobFails: a job whose process ended mid-job stores no more progress; once it has been silent
+// for JobAbandonAfter it is failed as interrupted, and not a moment before.
+func TestAbandonedJobFails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	job, _, err := e.svc.StartImport(ctx, e.admin, ports.ImportRequest{CSV: bytes.NewReader(fixtures.EmployeesCSV(10))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(employees.JobAbandonAfter - time.Second)
+	if n, err := e.svc.FailAbandonedJobs(ctx); n != 0 || err != nil {
+		t.Fatalf("before JobAbandonAfter: %d failed, %v", n, err)
+	}
+	e.clock.Advance(2 * time.Second)
+	if n, err := e.svc.FailAbandonedJobs(ctx); n != 1 || err != nil {
+		t.Fatalf("after JobAbandonAfter: %d failed, %v", n, err)
+	}
+	got, _ := e.svc.Job(ctx, e.admin, job.ID)
+	if got.Status != ports.JobFailed || !got.UpdatedAt.Equal(e.clock.Now()) ||
+		string(got.Result) != `{"created":0,"updated":0,"errors":[],"failure":"interrupted"}` {
+		t.Errorf("abandoned job: %+v %s", got, got.Result)
 	}
 }

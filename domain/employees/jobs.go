@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/roumu/roumu/domain/kernel"
 	"github.com/roumu/roumu/ports"
@@ -11,6 +12,17 @@ import (
 
 // JobKindImport is the kind of an employee import job.
 const JobKindImport = "employees.import"
+
+// JobAbandonAfter is how long an unfinished job may go without storing progress before it counts as
+// abandoned by a process that ended mid-job (killed, crashed, its machine lost). A running import stores its
+// progress every 500 rows; its longest silence is SQLite's writing pass, whose transaction holds the one
+// write connection (the largest upload, 256 MiB, about 850,000 rows, takes a few minutes). Judging by
+// silence rather than by process start-up keeps the jobs of other instances, still running, from being
+// failed when one instance restarts.
+const JobAbandonAfter = 15 * time.Minute
+
+// failureInterrupted is an abandoned job's failure: its process ended before it did.
+const failureInterrupted = "interrupted"
 
 // ImportJobResult is a finished import job's Result, as JSON: the contract's import response.
 type ImportJobResult struct {
@@ -88,7 +100,8 @@ func (s *Service) StartImport(ctx context.Context, p ports.Principal, req ports.
 			}
 		}
 		body, _ := json.Marshal(out)
-		return errors.Join(err, set(ctx, func(j *ports.JobRecord) {
+		// Without ctx's end: an import stopped by its timeout must still be recorded as failed.
+		return errors.Join(err, set(context.WithoutCancel(ctx), func(j *ports.JobRecord) {
 			j.Status, j.Result = ports.JobSucceeded, body
 			if err != nil || len(res.Errors) > 0 {
 				j.Status = ports.JobFailed
@@ -97,6 +110,18 @@ func (s *Service) StartImport(ctx context.Context, p ports.Principal, req ports.
 		}))
 	}
 	return job, run, nil
+}
+
+// FailAbandonedJobs marks the jobs abandoned by a process that ended mid-job (JobAbandonAfter) as failed
+// with failure "interrupted", so that no job shows "running" forever; it returns how many. The import's
+// transaction ended with its process, so nothing of that import was written and the file can be sent again.
+func (s *Service) FailAbandonedJobs(ctx context.Context) (int, error) {
+	if s.Jobs == nil {
+		return 0, errors.New("employees: no job store wired")
+	}
+	now := s.Clock.Now()
+	body, _ := json.Marshal(ImportJobResult{Errors: []ImportJobError{}, Failure: failureInterrupted})
+	return s.Jobs.FailStaleJobs(ctx, now.Add(-JobAbandonAfter), now, body)
 }
 
 // Job returns an import job of the caller's tenant (admin and hr).

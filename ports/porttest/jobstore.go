@@ -176,6 +176,35 @@ func TestJobStore(t *testing.T, factory Factory) {
 		f.sc.checkHidden(t, "rolled back", f.tenant, lost.ID)
 	})
 
+	t.Run("FailStaleJobs", func(t *testing.T) {
+		t.Parallel()
+		f := newJobFixture(t, factory)
+		job := func(tenant, status string, updated time.Duration) ports.JobRecord {
+			j := newJob(tenant, f.account)
+			j.Status, j.UpdatedAt = status, at(updated)
+			return createJob(t, f.s, j)
+		}
+		// f.job is running, last updated at(time.Minute).
+		stale := []ports.JobRecord{f.job, job(f.tenant, ports.JobQueued, 0), job(f.otherTenant, ports.JobRunning, 59*time.Minute)}
+		kept := []ports.JobRecord{job(f.tenant, ports.JobRunning, time.Hour), job(f.tenant, ports.JobSucceeded, 0),
+			job(f.otherTenant, ports.JobFailed, 0)}
+		result := []byte(`{"failure":"interrupted"}`)
+		n, err := f.s.Jobs.FailStaleJobs(t.Context(), at(time.Hour), at(2*time.Hour), result)
+		must(t, err, "FailStaleJobs")
+		checkEq(t, "failed", n, len(stale))
+		result[0] = 'x' // the store keeps its own copy
+		for _, j := range stale {
+			j.Status, j.Result, j.UpdatedAt = ports.JobFailed, []byte(`{"failure":"interrupted"}`), at(2*time.Hour)
+			f.sc.checkStored(t, j.TenantID, j.ID, j) // progress and identity as they were
+		}
+		for _, j := range kept {
+			f.sc.checkStored(t, j.TenantID, j.ID, j)
+		}
+		n, err = f.s.Jobs.FailStaleJobs(t.Context(), at(time.Hour), at(3*time.Hour), result)
+		must(t, err, "FailStaleJobs(again)")
+		checkEq(t, "failed again", n, 0)
+	})
+
 	t.Run("ConcurrentUpdateJob", func(t *testing.T) {
 		t.Parallel()
 		f := newJobFixture(t, factory)
