@@ -3,100 +3,22 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/roumu/roumu/test/pgtest"
 )
 
-// cuttableProxy forwards TCP connections to a database and can cut them all and refuse new ones, as a
-// database restart or a network partition would, then come back on the same address.
-type cuttableProxy struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  map[net.Conn]bool
-}
-
-func newCuttableProxy(t *testing.T, target string) *cuttableProxy {
-	p := &cuttableProxy{t: t, target: target, conns: map[net.Conn]bool{}}
-	p.listen("127.0.0.1:0")
-	p.addr = p.ln.Addr().String()
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *cuttableProxy) listen(addr string) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		p.t.Fatalf("proxy listen: %v", err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.forward(c)
-		}
-	}()
-}
-
-func (p *cuttableProxy) forward(c net.Conn) {
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns[c], p.conns[up] = true, true
-	p.mu.Unlock()
-	go func() { _, _ = io.Copy(up, c); up.Close() }()
-	_, _ = io.Copy(c, up)
-	c.Close()
-}
-
-// cut closes the listener and every open connection.
-func (p *cuttableProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-		delete(p.conns, c)
-	}
-}
-
-func (p *cuttableProxy) restore() { p.listen(p.addr) }
-
 // TestReadinessFollowsTheDatabase: /readyz answers 503 while Postgres is unreachable and 200 again when it
 // returns; after recovery every request succeeds (the pool drops the dead connections instead of failing
 // requests on them), and the process never exits.
 func TestReadinessFollowsTheDatabase(t *testing.T) {
-	dsn := pgtest.SchemaDSN(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newCuttableProxy(t, u.Host)
-	u.Host = proxy.addr
+	dsn, proxy := pgtest.ProxiedSchemaDSN(t)
 	t.Chdir(t.TempDir())
 	t.Setenv("ROUMU_DATABASE_DRIVER", "postgres")
-	t.Setenv("ROUMU_DATABASE_DSN", u.String())
+	t.Setenv("ROUMU_DATABASE_DSN", dsn)
 	ctx := context.Background()
 	if _, err := run(t, ctx, "Kx7#mq2!zpW9\n", "tenant", "create", "--code", "acme", "--name", "Acme 株式会社",
 		"--admin-login", "admin", "--admin-name", "管理 太郎", "--password-stdin"); err != nil {
@@ -143,7 +65,7 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 		t.Fatalf("login before the outage: %d", got)
 	}
 
-	proxy.cut()
+	proxy.Cut()
 	waitFor(http.StatusServiceUnavailable)
 	if got := login(); got != http.StatusServiceUnavailable {
 		t.Fatalf("login during the outage answered %d, want 503", got)
@@ -152,7 +74,7 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 		t.Fatalf("/healthz during the outage: %d (the process is alive)", got)
 	}
 
-	proxy.restore()
+	proxy.Restore()
 	waitFor(http.StatusOK)
 	for i := range 5 { // all within the login rate limit of one address (10 a minute)
 		if got := login(); got != http.StatusOK {
