@@ -51,6 +51,11 @@ func (t TLS) Enabled() bool { return t.CertFile != "" }
 type Database struct {
 	Driver string // DriverSQLite, DriverPostgres or DriverMemory
 	DSN    string // SQLite file or Postgres URL; may hold a password, so never log it unredacted
+	// StatementTimeout is the longest a Postgres statement of the service may run, waiting for locks
+	// included, before Postgres cancels it and the request is answered 503 timeout: a slow or locked
+	// database must not hold requests (and their connections) until the HTTP write timeout (60 s) cuts them.
+	// Migrations, backups and restores run without it. SQLite ignores it.
+	StatementTimeout time.Duration
 }
 
 // Database drivers.

@@ -55,7 +55,7 @@ func TestNoConfigurationRunsOnSQLiteInVar(t *testing.T) {
 			TrustedProxies: []string{},
 			BodyLimit:      1 << 20,
 		},
-		Database: Database{Driver: "sqlite", DSN: "./var/roumu.db"},
+		Database: Database{Driver: "sqlite", DSN: "./var/roumu.db", StatementTimeout: 30 * time.Second},
 		Security: Security{
 			KeyringFile:         "./var/keyring.json",
 			AuditCheckpointFile: "./var/audit-checkpoints.jsonl",
@@ -149,6 +149,7 @@ func TestEnvironmentWorksWithoutFileAndOverridesFile(t *testing.T) {
 		"ROUMU_SECURITY_ARGON2_MEMORY_KIB": "65536",
 		"ROUMU_SECURITY_ARGON2_TIME":       "3",
 		"ROUMU_SESSION_IDLE_TIMEOUT":       "5m",
+		"ROUMU_DATABASE_STATEMENT_TIMEOUT": "2500ms",
 		"ROUMU_LOG_FORMAT":                 "json",
 	}
 	for _, yaml := range []string{"", "database:\n  driver: memory\nserver:\n  addr: 1.2.3.4:1\nlog:\n  format: text\n"} {
@@ -159,7 +160,7 @@ func TestEnvironmentWorksWithoutFileAndOverridesFile(t *testing.T) {
 		if c.Database.Driver != "postgres" || c.Database.DSN != "postgres://u@h/db" || c.Server.Addr != ":7000" ||
 			!slices.Equal(c.Server.TrustedProxies, []string{"10.0.0.0/8", "127.0.0.1"}) ||
 			c.Server.BodyLimit != 2<<20 || c.Security.Argon2.MemoryKiB != 65536 || c.Security.Argon2.Time != 3 ||
-			c.Session.IdleTimeout != 5*time.Minute || c.Log.Format != "json" {
+			c.Session.IdleTimeout != 5*time.Minute || c.Database.StatementTimeout != 2500*time.Millisecond || c.Log.Format != "json" {
 			t.Errorf("yaml %q: got %+v", yaml, c)
 		}
 	}
@@ -290,6 +291,10 @@ func TestValidation(t *testing.T) {
 		{"driver case-insensitive", map[string]string{"ROUMU_DATABASE_DRIVER": "Postgres", "ROUMU_DATABASE_DSN": "postgresql://h/db"}, ""},
 		{"driver unknown", map[string]string{"ROUMU_DATABASE_DRIVER": "mysql"}, "database.driver"},
 		{"postgres needs url", map[string]string{"ROUMU_DATABASE_DRIVER": "postgres"}, "database.dsn"},
+		{"statement timeout", map[string]string{"ROUMU_DATABASE_STATEMENT_TIMEOUT": "1ms"}, ""},
+		{"statement timeout zero", map[string]string{"ROUMU_DATABASE_STATEMENT_TIMEOUT": "0s"}, "database.statement_timeout"},
+		{"statement timeout no unit", map[string]string{"ROUMU_DATABASE_STATEMENT_TIMEOUT": "30"}, "database.statement_timeout"},
+		{"statement timeout under 1ms", map[string]string{"ROUMU_DATABASE_STATEMENT_TIMEOUT": "500us"}, "database.statement_timeout"},
 		{"addr ok ipv6", map[string]string{"ROUMU_SERVER_ADDR": "[::]:8080"}, ""},
 		{"addr no port", map[string]string{"ROUMU_SERVER_ADDR": "localhost"}, "server.addr"},
 		{"addr bad port", map[string]string{"ROUMU_SERVER_ADDR": "localhost:http"}, "server.addr"},

@@ -72,6 +72,7 @@ var specs = []spec{
 	{"server.body_limit", "1MiB"},
 	{"database.driver", DriverSQLite},
 	{"database.dsn", "./var/roumu.db"},
+	{"database.statement_timeout", "30s"},
 	{"security.keyring_file", "./var/keyring.json"},
 	{"security.audit_checkpoint_file", "./var/audit-checkpoints.jsonl"},
 	{"security.audit_signing_key_file", "./var/audit-signing.key"},
@@ -486,6 +487,7 @@ func decode(v *viper.Viper) (Config, []Problem) {
 	c.Server.BodyLimit = d.size("server.body_limit")
 	c.Database.Driver = strings.ToLower(d.str("database.driver"))
 	c.Database.DSN = d.str("database.dsn")
+	c.Database.StatementTimeout = d.duration("database.statement_timeout")
 	c.Security.KeyringFile = d.str("security.keyring_file")
 	c.Security.AuditCheckpointFile = d.str("security.audit_checkpoint_file")
 	c.Security.AuditSigningKeyFile = d.str("security.audit_signing_key_file")
@@ -553,6 +555,9 @@ func validate(c Config) []Problem {
 	case DriverMemory:
 	default:
 		add("database.driver", "must be sqlite, postgres or memory (got %q)", c.Database.Driver)
+	}
+	if t := c.Database.StatementTimeout; t > 0 && t < time.Millisecond {
+		add("database.statement_timeout", "must be at least 1ms, Postgres's unit (got %s)", t)
 	}
 
 	for _, f := range [][2]string{{"security.keyring_file", c.Security.KeyringFile},

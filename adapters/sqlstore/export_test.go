@@ -63,7 +63,11 @@ func (s *Store) MigrateUpTo(ctx context.Context, version int64) error {
 	if s.driver == DriverPostgres {
 		dialect = goose.DialectPostgres
 	}
-	p, err := s.migrationProvider(dialect)
+	sqlDB, err := s.write.DB()
+	if err != nil {
+		return err
+	}
+	p, err := s.migrationProvider(sqlDB, dialect)
 	if err != nil {
 		return err
 	}

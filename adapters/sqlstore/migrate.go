@@ -40,7 +40,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 func (s *Store) migrate(ctx context.Context, dialect goose.Dialect, opts ...goose.ProviderOption) error {
-	provider, err := s.migrationProvider(dialect, opts...)
+	sqlDB, err := s.write.DB()
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	if s.migrationDSN != "" { // the pool's statement timeout is not for migrations
+		if sqlDB, err = sql.Open("pgx", s.migrationDSN); err != nil {
+			return fmt.Errorf("sqlstore: migrate: %w", err)
+		}
+		defer sqlDB.Close()
+	}
+	provider, err := s.migrationProvider(sqlDB, dialect, opts...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
@@ -50,12 +60,8 @@ func (s *Store) migrate(ctx context.Context, dialect goose.Dialect, opts ...goos
 	return nil
 }
 
-// migrationProvider is goose over this store's write pool and its dialect's migrations.
-func (s *Store) migrationProvider(dialect goose.Dialect, opts ...goose.ProviderOption) (*goose.Provider, error) {
-	sqlDB, err := s.write.DB()
-	if err != nil {
-		return nil, err
-	}
+// migrationProvider is goose over sqlDB and this store's dialect's migrations.
+func (s *Store) migrationProvider(sqlDB *sql.DB, dialect goose.Dialect, opts ...goose.ProviderOption) (*goose.Provider, error) {
 	fsys, err := fs.Sub(migrations, "migrations/"+s.driver)
 	if err != nil {
 		return nil, err

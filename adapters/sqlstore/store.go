@@ -13,15 +13,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -49,6 +53,9 @@ type Store struct {
 	// sqlitePath is the database file (empty for Postgres and in-memory SQLite); Migrate locks a sibling
 	// file so that two processes do not migrate at once.
 	sqlitePath string
+	// migrationDSN is the Postgres DSN when the pools have a statement timeout: Migrate opens connections
+	// of its own without it. Empty otherwise.
+	migrationDSN string
 	// savepoints numbers the savepoints of nested transactions.
 	savepoints atomic.Uint64
 	// batchRows is how many rows one multi-row INSERT carries (CreateEmployees, AppendEvents).
@@ -92,9 +99,10 @@ var (
 type Option func(*options)
 
 type options struct {
-	maxOpenConns    int
-	busyTimeout     time.Duration
-	connMaxLifetime time.Duration
+	maxOpenConns     int
+	busyTimeout      time.Duration
+	connMaxLifetime  time.Duration
+	statementTimeout time.Duration
 }
 
 // WithMaxOpenConns caps the connection pool (on SQLite: the read pool; writes always use one
@@ -103,6 +111,13 @@ func WithMaxOpenConns(n int) Option { return func(o *options) { o.maxOpenConns =
 
 // WithBusyTimeout sets how long SQLite waits for another process's write lock before failing.
 func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
+
+// WithStatementTimeout has Postgres cancel every statement of the store that runs longer than d
+// (statement_timeout, waiting for a lock included): a slow or locked database then answers a request with
+// ErrUnavailable "timeout" instead of holding it and its connection. Migrate runs without it, on connections
+// of its own, because a migration may rebuild a whole table. SQLite ignores it: its statements wait only
+// for its own busy timeout.
+func WithStatementTimeout(d time.Duration) Option { return func(o *options) { o.statementTimeout = d } }
 
 // Open connects to the database. driver is "sqlite" (dsn: a file path, or a "file:" URI) or "postgres"
 // (dsn: a URL or key=value string). It does not migrate: call Migrate.
@@ -167,7 +182,16 @@ func gormConfig() *gorm.Config {
 }
 
 func openPostgres(dsn string, o options) (*Store, error) {
-	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	cfg := postgres.Config{DSN: dsn}
+	if o.statementTimeout > 0 {
+		ms := strconv.FormatInt(max(1, o.statementTimeout.Milliseconds()), 10)
+		cfg.OptionOpenDB = []stdlib.OptionOpenDB{stdlib.OptionBeforeConnect(func(_ context.Context, c *pgx.ConnConfig) error {
+			c.RuntimeParams = maps.Clone(c.RuntimeParams) // c is a shallow copy: the map is every connection's
+			c.RuntimeParams["statement_timeout"] = ms
+			return nil
+		})}
+	}
+	db, err := gorm.Open(postgres.New(cfg), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
@@ -178,7 +202,11 @@ func openPostgres(dsn string, o options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(o.maxOpenConns)
 	sqlDB.SetMaxIdleConns(o.maxOpenConns)
 	sqlDB.SetConnMaxLifetime(o.connMaxLifetime)
-	return &Store{driver: DriverPostgres, write: db, read: db, batchRows: postgresBatchRows}, nil
+	s := &Store{driver: DriverPostgres, write: db, read: db, batchRows: postgresBatchRows}
+	if o.statementTimeout > 0 {
+		s.migrationDSN = dsn
+	}
+	return s, nil
 }
 
 func openSQLite(dsn string, o options) (*Store, error) {

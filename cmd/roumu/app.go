@@ -110,7 +110,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 		a.store = memory.New()
 	default:
 		var s *sqlstore.Store
-		if s, err = openSQLStore(ctx, cfg.Database, true); err != nil {
+		// The service's statements are bounded; a backup's or restore's (openBackupStore) read or write whole
+		// tables and are not.
+		if s, err = openSQLStore(ctx, cfg.Database, true, sqlstore.WithStatementTimeout(cfg.Database.StatementTimeout)); err != nil {
 			return nil, err
 		}
 		a.store, a.closer = s, s.Close
@@ -182,10 +184,10 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 	return a, nil
 }
 
-// openSQLStore opens the configured SQL database and, when migrate is set, applies pending migrations. Its
-// errors name the database by its redacted DSN.
-func openSQLStore(ctx context.Context, db config.Database, migrate bool) (*sqlstore.Store, error) {
-	s, err := sqlstore.Open(ctx, db.Driver, db.DSN)
+// openSQLStore opens the configured SQL database with opts and, when migrate is set, applies pending
+// migrations. Its errors name the database by its redacted DSN.
+func openSQLStore(ctx context.Context, db config.Database, migrate bool, opts ...sqlstore.Option) (*sqlstore.Store, error) {
+	s, err := sqlstore.Open(ctx, db.Driver, db.DSN, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", db.RedactedDSN(), err)
 	}
