@@ -80,6 +80,9 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) (ports.BackupManifest
 		return ports.BackupManifest{}, translate("backup", err)
 	}
 	defer func() { _ = tx.Rollback() }() // read only: nothing to commit
+	if err := s.unbounded(ctx, tx); err != nil {
+		return ports.BackupManifest{}, translate("backup", err)
+	}
 	h, err := s.snapshot(ctx, tx, w)
 	if err != nil {
 		return ports.BackupManifest{}, fmt.Errorf("sqlstore: backup: %w", err)

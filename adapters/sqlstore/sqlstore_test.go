@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
@@ -46,10 +47,11 @@ func randomHex(n int) string {
 }
 
 // open opens and migrates a store on dsn, closed at the end of t. The pool is small: many tests run in
-// parallel against one Postgres.
+// parallel against one Postgres. It has a statement timeout as serve's has (never reached here), so that
+// migrations, backups and restores run as they do there, lifting it.
 func open(t testing.TB, driver, dsn string) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(t.Context(), driver, dsn, sqlstore.WithMaxOpenConns(4))
+	s, err := sqlstore.Open(t.Context(), driver, dsn, sqlstore.WithMaxOpenConns(4), sqlstore.WithStatementTimeout(time.Minute))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

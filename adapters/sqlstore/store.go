@@ -53,8 +53,9 @@ type Store struct {
 	// sqlitePath is the database file (empty for Postgres and in-memory SQLite); Migrate locks a sibling
 	// file so that two processes do not migrate at once.
 	sqlitePath string
-	// migrationDSN is the Postgres DSN when the pools have a statement timeout: Migrate opens connections
-	// of its own without it. Empty otherwise.
+	// migrationDSN is the Postgres DSN when the pools have a statement timeout, which statements over whole
+	// tables do without: Migrate opens connections of its own with it, backups and restores lift the
+	// timeout in their transactions (unbounded). Empty otherwise.
 	migrationDSN string
 	// savepoints numbers the savepoints of nested transactions.
 	savepoints atomic.Uint64
@@ -312,6 +313,16 @@ func sqliteDSN(dsn, path string, query url.Values, busy time.Duration) string {
 		name, _, _ = strings.Cut(dsn, "?")
 	}
 	return name + "?" + q.Encode()
+}
+
+// unbounded lifts the statement timeout (WithStatementTimeout) for the rest of the transaction tx, whose
+// statements read or write whole tables (a backup, a restore).
+func (s *Store) unbounded(ctx context.Context, tx gorm.ConnPool) error {
+	if s.migrationDSN == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0")
+	return err
 }
 
 // Close closes every pool.

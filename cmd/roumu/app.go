@@ -110,8 +110,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 		a.store = memory.New()
 	default:
 		var s *sqlstore.Store
-		// The service's statements are bounded; a backup's or restore's (openBackupStore) read or write whole
-		// tables and are not.
+		// The service's statements are bounded; migrations, backups and restores lift the bound.
 		if s, err = openSQLStore(ctx, cfg.Database, true, sqlstore.WithStatementTimeout(cfg.Database.StatementTimeout)); err != nil {
 			return nil, err
 		}
