@@ -23,8 +23,8 @@ import (
 
 // Store is the in-memory implementation of ports.TenantStore, AccountStore, ThrottleStore, SessionStore,
 // MFAStore, AuditStore, EmployeeStore, DepartmentStore, Outbox, JobStore, ProcedureStore, AttachmentStore, NoticeStore,
-// OperationRequestStore, WebhookStore, APITokenStore, RateLimitStore, IdempotencyStore, Transactor and
-// Pinger. Its zero value is not usable; call New.
+// OperationRequestStore, ResealJobStore, SealedValueStore, WebhookStore, APITokenStore, RateLimitStore,
+// IdempotencyStore, Transactor and Pinger. Its zero value is not usable; call New.
 type Store struct {
 	mu sync.Mutex
 	st state
@@ -97,6 +97,7 @@ type state struct {
 	// The operators' records, of no tenant (notices.go, operations.go).
 	notices    map[string]ports.NoticeRecord     // by ID
 	operations map[string]ports.OperationRequest // by ID
+	resealJobs map[string]ports.ResealJob        // by ID (keys.go)
 
 	// Webhooks (webhooks.go).
 	webhookSubs   map[string]ports.WebhookSubscriptionRecord // by ID
@@ -144,6 +145,7 @@ func New() *Store {
 
 		notices:    map[string]ports.NoticeRecord{},
 		operations: map[string]ports.OperationRequest{},
+		resealJobs: map[string]ports.ResealJob{},
 
 		webhookSubs:   map[string]ports.WebhookSubscriptionRecord{},
 		deliveries:    map[string]ports.WebhookDeliveryRecord{},
@@ -190,6 +192,7 @@ func (st *state) snapshot() state {
 
 		notices:    maps.Clone(st.notices),
 		operations: maps.Clone(st.operations),
+		resealJobs: maps.Clone(st.resealJobs),
 
 		webhookSubs:   maps.Clone(st.webhookSubs),
 		deliveries:    maps.Clone(st.deliveries),

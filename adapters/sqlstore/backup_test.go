@@ -73,6 +73,9 @@ func seedEverything(t *testing.T, s *sqlstore.Store) {
 	must(t, s.CreateOperationRequest(ctx, ports.OperationRequest{ID: "op1", Kind: "tenant.suspend", Params: map[string]string{"tenant": tenant, "a": "b"},
 		Reason: "契約終了", Status: ports.OperationPending, RequestedBy: "operator-b", RequestedByLogin: "ops", RequestedAt: t0,
 		ExpiresAt: t0.Add(24 * time.Hour), UpdatedAt: t0}))
+	must(t, s.CreateResealJob(ctx, ports.ResealJob{ID: "op1", KeyID: 4294967295, Status: ports.ResealRunning, Total: 3, Done: 1,
+		Cursor: "employees tenant-b/e1", Failures: []ports.ResealFailure{{Record: "totp:tenant-b/account-b", Reason: "開けません"}},
+		LeaseOwner: "worker", LeaseUntil: t0.Add(time.Minute), StartedAt: t0, UpdatedAt: t0}))
 	must(t, s.CreateSubscription(ctx, ports.WebhookSubscriptionRecord{ID: "w1", TenantID: tenant, URL: "https://example.jp/hook",
 		EventTypes: []string{"employee.hired"}, SealedSecret: []byte{9, 9}, Status: ports.WebhookActive, CreatedBy: account,
 		Version: 1, CreatedAt: t0, UpdatedAt: t0}))

@@ -82,7 +82,8 @@ func TestContract(t *testing.T) {
 			s := open(t, d.name, d.dsn(t))
 			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
 				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Attachments: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s,
-				APITokens: s, RateLimits: s, Idempotency: s}
+				APITokens: s, RateLimits: s, Idempotency: s, ResealJobs: s,
+				SealedValues: s}
 		})
 	})
 }

@@ -71,6 +71,10 @@ func open(t *testing.T, factory Factory, need ...string) Stores {
 			missing = s.RateLimits == nil
 		case "Idempotency":
 			missing = s.Idempotency == nil
+		case "ResealJobs":
+			missing = s.ResealJobs == nil
+		case "SealedValues":
+			missing = s.SealedValues == nil
 		default:
 			t.Fatalf("porttest: unknown store %q", n)
 		}

@@ -10,7 +10,8 @@
 //			s := memory.New()
 //			return porttest.Stores{Tenants: s, Accounts: s, Throttle: s, Sessions: s, MFA: s, Audit: s, Tx: s, Pinger: s,
 //				Employees: s, Departments: s, Outbox: s, Jobs: s, Procedures: s, Attachments: s, Notices: s, OperationRequests: s, Webhooks: s, Stats: s,
-//				APITokens: s, RateLimits: s, Idempotency: s}
+//				APITokens: s, RateLimits: s, Idempotency: s, ResealJobs: s,
+//				SealedValues: s}
 //		})
 //	}
 //
@@ -49,6 +50,9 @@ type Stores struct {
 	Notices           ports.NoticeStore
 	OperationRequests ports.OperationRequestStore
 	Webhooks          ports.WebhookStore
+
+	ResealJobs   ports.ResealJobStore
+	SealedValues ports.SealedValueStore
 
 	Stats ports.StatsReader
 
@@ -89,6 +93,8 @@ func RunAll(t *testing.T, factory Factory) {
 		{"APITokenStore", TestAPITokenStore},
 		{"RateLimitStore", TestRateLimitStore},
 		{"IdempotencyStore", TestIdempotencyStore},
+		{"ResealJobStore", TestResealJobStore},
+		{"SealedValueStore", TestSealedValueStore},
 	}
 	for _, s := range suites {
 		t.Run("contract="+s.name, func(t *testing.T) { s.run(t, factory) })
