@@ -17,7 +17,8 @@ const (
 )
 
 // Operation request statuses: pending → approved → executing → executed | failed, and pending → rejected |
-// expired. Executing is claimed atomically before the action runs, so an action runs at most once; a request
+// expired. A request of a kind executed on the server (a restore) stays approved until the command there
+// claims it, and expires with the request like a pending one. Executing is claimed atomically before the action runs, so an action runs at most once; a request
 // left executing (the process stopped mid-run) is for an operator to look into, never run again.
 const (
 	OperationPending   = "pending"
@@ -102,8 +103,9 @@ type OperationHandler struct {
 type Operations interface {
 	// Request records a request, pending until another operator approves or rejects it or it expires.
 	Request(ctx context.Context, p Principal, cmd RequestOperationCommand) (OperationRequest, error)
-	// Approve approves a pending request of another operator and executes it at once. A failed execution is
-	// not an error of Approve: the returned record says failed and why. Approving one's own request is
+	// Approve approves a pending request of another operator and executes it at once (a kind executed on the
+	// server stays approved for the command there). A failed execution is not an error of Approve: the
+	// returned record says failed and why. Approving one's own request is
 	// ErrForbidden "self_approval"; a request no longer pending is ErrConflict.
 	Approve(ctx context.Context, p Principal, id, comment string) (OperationRequest, error)
 	// Reject turns a pending request down; the requester may withdraw their own this way.

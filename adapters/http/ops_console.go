@@ -32,6 +32,12 @@ type consoleView struct {
 	Audit     *auditView
 	Status    string // the requests list's filter
 	Now       time.Time
+	// The data keys (ops_keys.go): the keyring's keys, the key rotation jobs, and the job of the rotation a
+	// work record shows.
+	Keys       []ports.DataKey
+	CurrentKey uint32 // the newest key, which seals
+	Jobs       []ports.ResealJob
+	Job        *ports.ResealJob
 }
 
 // auditView is a search form with its results.
@@ -53,7 +59,8 @@ var operationKinds = map[string]string{
 }
 
 // requestParams are the form fields that become parameters of a request; an empty one is left out.
-var requestParams = []string{"tenant_id", "ip_restriction", "mfa_required", "seats", "allowed_cidrs", "login", "name"}
+var requestParams = []string{"tenant_id", "ip_restriction", "mfa_required", "seats", "allowed_cidrs", "login", "name",
+	"backup_file", "backup_sha256"}
 
 func (s *Server) consoleRoutes(api *echo.Group) {
 	e := s.e
@@ -76,6 +83,7 @@ func (s *Server) consoleRoutes(api *echo.Group) {
 	e.POST("/ops/notices/:id/cancel", s.opsNoticeAction(s.notices.CancelMaintenance), s.csrf, op, validID)
 	e.GET("/ops/audit", s.opsAudit, s.csrf, op)
 	e.GET("/ops/audit.csv", s.opsAuditCSV, op)
+	s.keyRoutes(api, op)
 	s.consoleAPIRoutes(api)
 }
 
@@ -179,6 +187,9 @@ func (s *Server) opsRequestSubmit(c echo.Context) error {
 	r, err := s.operations.Request(c.Request().Context(), principalOf(c), cmd)
 	if err != nil {
 		return s.failed(c, err, func(status int, v *view) error {
+			if cmd.Kind == ports.OpKeyRotation && s.keys != nil {
+				return s.showKeys(c, status, v)
+			}
 			if id := cmd.Params["tenant_id"]; id != "" && plainID(id) && cmd.Kind != ports.OpGrantOperator {
 				c.SetParamNames("id")
 				c.SetParamValues(id)
@@ -213,7 +224,11 @@ func (s *Server) showRequest(c echo.Context, status int, v *view, issued *create
 	if err != nil {
 		return err
 	}
-	return s.console(c, status, "ops_request", "作業記録 / Work record", &consoleView{Request: &r, Issued: issued}, v)
+	job, err := s.requestJob(c, r)
+	if err != nil {
+		return err
+	}
+	return s.console(c, status, "ops_request", "作業記録 / Work record", &consoleView{Request: &r, Issued: issued, Job: job}, v)
 }
 
 // decision is the operations' approval (which executes the request) or rejection.

@@ -30,7 +30,7 @@ var staticFiles embed.FS
 var pageNames = []string{"login", "mfa", "dashboard", "security", "accounts", "admin_security", "ops", "error",
 	"employees", "employee_form", "employee", "employee_import", "employee_job", "procedures", "procedure",
 	"procedure_new", "admin_ip", "webhooks", "maintenance", "ops_tenants", "ops_tenant", "ops_requests",
-	"ops_request", "ops_notices", "ops_audit", "ops_operators", "admin_tokens"}
+	"ops_request", "ops_notices", "ops_audit", "ops_operators", "admin_tokens", "ops_keys"}
 
 type pages struct{ t map[string]*template.Template }
 

@@ -84,6 +84,9 @@ type Deps struct {
 	Notices     ports.Notices
 	Operations  ports.Operations
 	AuditSearch ports.AuditSearch
+	// Keys shows the data keys and the key rotation jobs' progress in the console; without it those pages
+	// and their API are not registered (404).
+	Keys ports.KeyRotations
 	// Clock tells the maintenance switch the time; nil means the system clock.
 	Clock ports.Clock
 }
@@ -99,6 +102,7 @@ type Server struct {
 	documents   ports.ProcedureDocuments
 	attachments ports.ProcedureAttachments
 	webhooks    ports.Webhooks
+	keys        ports.KeyRotations
 	ready       ports.Pinger
 	provider
 	limiter ports.RateLimiter
@@ -182,6 +186,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		documents:   deps.Documents,
 		attachments: deps.Attachments,
 		webhooks:    deps.Webhooks,
+		keys:        deps.Keys,
 		ready:       deps.Ready,
 		provider:    prov,
 		limiter:     deps.RateLimiter,

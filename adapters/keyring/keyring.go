@@ -1,11 +1,15 @@
-// Package keyring implements ports.Cipher with AES-256-GCM under a keyring file of data-encryption keys.
+// Package keyring implements ports.DataKeys (and so ports.Cipher) with AES-256-GCM under a keyring file of
+// data-encryption keys. docs/keys.md describes the file for operators.
 //
 // The file is JSON, readable by its owner only:
 //
-//	{"version": 1, "keys": [{"id": 1, "created_at": "2026-04-01T09:00:00Z", "key": "<32 bytes, base64>"}, …]}
+//	{"version": 1, "keys": [{"id": 1, "created_at": "2026-04-01T09:00:00Z", "retired_at": "2026-05-01T09:00:00Z"},
+//	                        {"id": 2, "created_at": "2026-04-20T09:00:00Z", "key": "<32 bytes, base64>"}, …]}
 //
-// The key with the highest id is the newest and seals everything new; every key in the file still opens
-// what it sealed, so rotation never re-encrypts old data at once. A sealed value is
+// The key with the highest id is the newest and seals everything new; every key of the file that is not
+// retired still opens what it sealed, so a rotation never re-encrypts old data at once (the key rotation job
+// does that in the background, then retires the old keys). A retired key keeps its entry, so that its id is
+// never given again and the file says when it was retired, but not its material. A sealed value is
 //
 //	version (1 byte, 0x01) | key id (4 bytes, big-endian) | nonce (12 bytes, random) | ciphertext and GCM tag
 //
@@ -54,25 +58,21 @@ var (
 	ErrAuthentication = errors.New("keyring: sealed value failed authentication (tampered, or wrong additional data)")
 )
 
-// KeyInfo describes one key without its material.
-type KeyInfo struct {
-	ID        uint32
-	CreatedAt time.Time
-}
-
-// Keyring seals with its newest key and opens with any of its keys. It is safe for concurrent use.
+// Keyring seals with its newest key and opens with any of its keys not retired. It is safe for concurrent
+// use, and by several processes sharing the file: each notices a rotation or retirement by another when the
+// file changes.
 type Keyring struct {
 	path string
 
 	mu    sync.RWMutex
-	keys  []key // ascending id; the last one seals
-	byID  map[uint32]cipher.AEAD
-	stamp stamp // of the file as last read, to notice a rotation by another process
+	keys  []key                  // ascending id, retired ones included; the last one seals
+	byID  map[uint32]cipher.AEAD // the keys not retired
+	stamp stamp                  // of the file as last read, to notice a rotation by another process
 }
 
 type key struct {
-	info KeyInfo
-	aead cipher.AEAD
+	info ports.DataKey
+	aead cipher.AEAD // nil for a retired key
 }
 
 // stamp identifies a version of the file cheaply.
@@ -81,7 +81,7 @@ type stamp struct {
 	size int64
 }
 
-var _ ports.Cipher = (*Keyring)(nil)
+var _ ports.DataKeys = (*Keyring)(nil)
 
 // fileFormat is the JSON layout of the keyring file.
 type fileFormat struct {
@@ -90,9 +90,18 @@ type fileFormat struct {
 }
 
 type fileKey struct {
-	ID        uint32    `json:"id"`
-	CreatedAt time.Time `json:"created_at"`
-	Key       string    `json:"key"` // standard base64
+	ID        uint32     `json:"id"`
+	CreatedAt time.Time  `json:"created_at"`
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
+	Key       string     `json:"key,omitempty"` // standard base64; none once retired
+}
+
+func (e fileKey) info() ports.DataKey {
+	d := ports.DataKey{ID: e.ID, CreatedAt: e.CreatedAt}
+	if e.RetiredAt != nil {
+		d.RetiredAt = *e.RetiredAt
+	}
+	return d
 }
 
 // Open loads the keyring at path. When the file does not exist it is created, with one fresh random key,
@@ -119,27 +128,31 @@ func Open(path string) (*Keyring, error) {
 // Path returns the keyring file's path.
 func (k *Keyring) Path() string { return k.path }
 
-// Keys lists the keys, oldest first; the last one seals.
-func (k *Keyring) Keys() []KeyInfo {
+// Keys implements ports.DataKeys: the keys as the file has them now, oldest first.
+func (k *Keyring) Keys(context.Context) ([]ports.DataKey, error) {
+	if err := k.reloadIfChanged(); err != nil {
+		return nil, err
+	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	out := make([]KeyInfo, len(k.keys))
+	out := make([]ports.DataKey, len(k.keys))
 	for i, key := range k.keys {
 		out[i] = key.info
 	}
-	return out
+	return out, nil
 }
 
-// Rotate adds a fresh random key, which seals from now on, and rewrites the file atomically (a temporary
-// file renamed over it), so a crash leaves either the old keyring or the new one, never half of one. The
-// file is re-read first so that keys another process added are kept. Two processes rotating at the very
-// same instant may still lose one of the two new keys; rotation is an operator's command, run once.
-func (k *Keyring) Rotate() (KeyInfo, error) {
+// Rotate implements ports.DataKeys: it adds a fresh random key, which seals from now on, and rewrites the
+// file atomically (a temporary file renamed over it), so a crash leaves either the old keyring or the new
+// one, never half of one. The file is re-read first so that keys another process added are kept. Two
+// processes rotating at the very same instant may still lose one of the two new keys; a rotation is an
+// approved operation, run once.
+func (k *Keyring) Rotate(context.Context) (ports.DataKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	fk, _, err := readKeyFile(k.path)
 	if err != nil {
-		return KeyInfo{}, err
+		return ports.DataKey{}, err
 	}
 	// The next id follows every id in the file and in memory, so it can never name an existing key.
 	var highest uint32
@@ -150,29 +163,72 @@ func (k *Keyring) Rotate() (KeyInfo, error) {
 		highest = max(highest, e.info.ID)
 	}
 	if highest == math.MaxUint32 {
-		return KeyInfo{}, fmt.Errorf("keyring: %s: no key id left", k.path)
+		return ports.DataKey{}, fmt.Errorf("keyring: %s: no key id left", k.path)
 	}
-	next := highest + 1
-	nk, err := newFileKey(next)
+	nk, err := newFileKey(highest + 1)
 	if err != nil {
-		return KeyInfo{}, err
+		return ports.DataKey{}, err
 	}
-	fk = append(fk, nk)
+	if err := k.writeLocked(append(fk, nk)); err != nil {
+		return ports.DataKey{}, err
+	}
+	return nk.info(), nil
+}
+
+// Retire implements ports.DataKeys: it rewrites the file with the key's entry stripped of its material and
+// marked retired, atomically as Rotate does. Other processes drop the key when they notice the change.
+func (k *Keyring) Retire(_ context.Context, id uint32) (ports.DataKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	fk, _, err := readKeyFile(k.path)
+	if err != nil {
+		return ports.DataKey{}, err
+	}
+	i := slices.IndexFunc(fk, func(e fileKey) bool { return e.ID == id })
+	switch {
+	case i < 0:
+		return ports.DataKey{}, fmt.Errorf("keyring: %s: key id %d: %w", k.path, id, ports.ErrNotFound)
+	case fk[i].RetiredAt != nil:
+		return fk[i].info(), nil
+	case !slices.ContainsFunc(fk, func(e fileKey) bool { return e.ID > id }):
+		return ports.DataKey{}, fmt.Errorf("keyring: %s: key id %d is the newest key, which seals: it cannot be retired", k.path, id)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	fk[i].RetiredAt, fk[i].Key = &now, ""
+	if err := k.writeLocked(fk); err != nil {
+		return ports.DataKey{}, err
+	}
+	return fk[i].info(), nil
+}
+
+// writeLocked replaces the file with fk and installs it.
+func (k *Keyring) writeLocked(fk []fileKey) error {
 	if err := writeAtomic(k.path, fk); err != nil {
-		return KeyInfo{}, err
+		return err
 	}
 	st, err := statFile(k.path)
 	if err != nil {
-		return KeyInfo{}, err
+		return err
 	}
-	if err := k.mergeLocked(fk, st); err != nil {
-		return KeyInfo{}, err
-	}
-	return KeyInfo{ID: nk.ID, CreatedAt: nk.CreatedAt}, nil
+	return k.mergeLocked(fk, st)
 }
 
-// Seal encrypts plaintext with the newest key, bound to additionalData.
+// SealedBy implements ports.DataKeys: the key id in a sealed value's header.
+func (k *Keyring) SealedBy(sealed []byte) (uint32, error) {
+	if len(sealed) < headerLen+nonceLen+tagLen {
+		return 0, fmt.Errorf("%w: too short", ErrMalformed)
+	}
+	if sealed[0] != sealVersion {
+		return 0, fmt.Errorf("%w: unknown version %d", ErrMalformed, sealed[0])
+	}
+	return binary.BigEndian.Uint32(sealed[1:headerLen]), nil
+}
+
+// Seal encrypts plaintext with the newest key, bound to additionalData. The file is checked for a change
+// first (one stat), so that a rotation by another instance is sealed with at once: the key rotation job
+// retires the old key once nothing is under it, and nothing may be sealed under it afterwards.
 func (k *Keyring) Seal(_ context.Context, plaintext, additionalData []byte) ([]byte, error) {
+	k.follow()
 	k.mu.RLock()
 	cur := k.keys[len(k.keys)-1]
 	k.mu.RUnlock()
@@ -187,24 +243,18 @@ func (k *Keyring) Seal(_ context.Context, plaintext, additionalData []byte) ([]b
 	return cur.aead.Seal(out, nonce, plaintext, boundData(out[:headerLen], additionalData)), nil
 }
 
-// Open decrypts a value sealed by any key of the keyring with the same additionalData. A key id it does
-// not know makes it re-read the file once, so a rotation by another instance is picked up.
+// Open decrypts a value sealed by any key of the keyring not retired, with the same additionalData. Like
+// Seal it checks the file for a change first, so that a rotation or retirement by another instance is
+// followed at once.
 func (k *Keyring) Open(_ context.Context, sealed, additionalData []byte) ([]byte, error) {
-	if len(sealed) < headerLen+nonceLen+tagLen {
-		return nil, fmt.Errorf("%w: too short", ErrMalformed)
+	id, err := k.SealedBy(sealed)
+	if err != nil {
+		return nil, err
 	}
-	if sealed[0] != sealVersion {
-		return nil, fmt.Errorf("%w: unknown version %d", ErrMalformed, sealed[0])
-	}
-	id := binary.BigEndian.Uint32(sealed[1:headerLen])
+	k.follow()
 	aead := k.lookup(id)
 	if aead == nil {
-		if err := k.reloadIfChanged(); err != nil {
-			return nil, err
-		}
-		if aead = k.lookup(id); aead == nil {
-			return nil, fmt.Errorf("%w: key id %d", ErrUnknownKey, id)
-		}
+		return nil, fmt.Errorf("%w: key id %d", ErrUnknownKey, id)
 	}
 	nonce := sealed[headerLen : headerLen+nonceLen]
 	plaintext, err := aead.Open(nil, nonce, sealed[headerLen+nonceLen:], boundData(sealed[:headerLen], additionalData))
@@ -227,15 +277,26 @@ func (k *Keyring) lookup(id uint32) cipher.AEAD {
 	return k.byID[id]
 }
 
-// reloadIfChanged adds the keys of the file that are new since it was last read. Known keys are kept as
-// they are, even if the file lost them, so that nothing already sealed becomes unreadable at run time.
+// follow picks up a change of the file for Seal and Open. A file that cannot be read now (an operator's
+// edit half done) leaves the keys in memory serving; Keys reports the error.
+func (k *Keyring) follow() { _ = k.reloadIfChanged() }
+
+// reloadIfChanged reads the file again when it changed since it was last read: new keys are added, keys it
+// marks retired are dropped. Known keys the file lost are kept as they are, so that nothing already sealed
+// becomes unreadable at run time because of a damaged file.
 func (k *Keyring) reloadIfChanged() error {
+	st, err := statFile(k.path)
+	if err != nil {
+		return nil // unreadable now: keep serving with the keys in memory
+	}
+	k.mu.RLock()
+	same := st == k.stamp
+	k.mu.RUnlock()
+	if same {
+		return nil
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	st, err := statFile(k.path)
-	if err != nil || st == k.stamp {
-		return nil // unchanged or unreadable now: keep serving with the keys in memory
-	}
 	fk, st, err := readKeyFile(k.path)
 	if err != nil {
 		return err
@@ -247,7 +308,7 @@ func (k *Keyring) reloadIfChanged() error {
 func (k *Keyring) mergeLocked(fk []fileKey, st stamp) error {
 	merged := slices.Clone(fk)
 	for _, have := range k.keys {
-		if !slices.ContainsFunc(fk, func(e fileKey) bool { return e.ID == have.info.ID }) {
+		if have.aead != nil && !slices.ContainsFunc(fk, func(e fileKey) bool { return e.ID == have.info.ID }) {
 			// Without material: installLocked keeps the AEAD it already has for a known id.
 			merged = append(merged, fileKey{ID: have.info.ID, CreatedAt: have.info.CreatedAt})
 		}
@@ -262,16 +323,28 @@ func (k *Keyring) install(fk []fileKey, st stamp) error {
 }
 
 // installLocked replaces the in-memory keys with fk, keeping the AEAD of ids already known (their
-// material never changes once sealed data depends on it).
+// material never changes once sealed data depends on it). A retired entry installs no AEAD.
 func (k *Keyring) installLocked(fk []fileKey, st stamp) error {
 	keys := make([]key, 0, len(fk))
 	byID := make(map[uint32]cipher.AEAD, len(fk))
+	seen := make(map[uint32]bool, len(fk))
 	for _, e := range fk {
-		if _, dup := byID[e.ID]; dup {
+		if e.ID == 0 {
+			return fmt.Errorf("keyring: %s: key id 0 is not allowed", k.path)
+		}
+		if seen[e.ID] {
 			return fmt.Errorf("keyring: %s: key id %d appears twice", k.path, e.ID)
 		}
+		seen[e.ID] = true
+		info := e.info()
+		if e.RetiredAt != nil {
+			if e.Key != "" {
+				return fmt.Errorf("keyring: %s: key id %d is retired but still has its material", k.path, e.ID)
+			}
+			keys = append(keys, key{info: info})
+			continue
+		}
 		if aead, ok := k.byID[e.ID]; ok {
-			info := KeyInfo{ID: e.ID, CreatedAt: e.CreatedAt}
 			if i := slices.IndexFunc(k.keys, func(x key) bool { return x.info.ID == e.ID }); i >= 0 {
 				info = k.keys[i].info
 			}
@@ -282,21 +355,21 @@ func (k *Keyring) installLocked(fk []fileKey, st stamp) error {
 		if err != nil {
 			return err
 		}
-		keys, byID[e.ID] = append(keys, key{info: KeyInfo{ID: e.ID, CreatedAt: e.CreatedAt}, aead: aead}), aead
+		keys, byID[e.ID] = append(keys, key{info: info, aead: aead}), aead
 	}
 	if len(keys) == 0 {
 		return fmt.Errorf("keyring: %s: no keys", k.path)
 	}
 	slices.SortFunc(keys, func(a, b key) int { return cmp.Compare(a.info.ID, b.info.ID) })
+	if newest := keys[len(keys)-1]; newest.aead == nil {
+		return fmt.Errorf("keyring: %s: the newest key, id %d, is retired: nothing could be sealed", k.path, newest.info.ID)
+	}
 	k.keys, k.byID, k.stamp = keys, byID, st
 	return nil
 }
 
 // newAEAD builds the cipher of one file entry. Errors name the entry's id, never its material.
 func newAEAD(path string, e fileKey) (cipher.AEAD, error) {
-	if e.ID == 0 {
-		return nil, fmt.Errorf("keyring: %s: key id 0 is not allowed", path)
-	}
 	raw, err := base64.StdEncoding.DecodeString(e.Key)
 	if err != nil || len(raw) != keyLen {
 		return nil, fmt.Errorf("keyring: %s: key id %d is not %d bytes of base64", path, e.ID, keyLen)

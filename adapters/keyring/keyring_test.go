@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/roumu/roumu/ports"
 )
 
 var ctx = context.Background()
@@ -30,6 +33,15 @@ func newRing(t *testing.T) (*Keyring, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "var", "keyring.json")
 	return open(t, path), path
+}
+
+func keys(t *testing.T, k *Keyring) []ports.DataKey {
+	t.Helper()
+	list, err := k.Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
 }
 
 func keyID(sealed []byte) uint32 { return binary.BigEndian.Uint32(sealed[1:5]) }
@@ -50,8 +62,8 @@ func TestOpenCreatesPrivateFileAndDirectory(t *testing.T) {
 	if dirInfo.Mode().Perm() != 0o700 {
 		t.Errorf("dir mode %04o, want 0700", dirInfo.Mode().Perm())
 	}
-	if keys := k.Keys(); len(keys) != 1 || keys[0].ID != 1 || keys[0].CreatedAt.IsZero() {
-		t.Fatalf("keys = %+v", keys)
+	if list := keys(t, k); len(list) != 1 || list[0].ID != 1 || list[0].CreatedAt.IsZero() {
+		t.Fatalf("keys = %+v", list)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
@@ -113,7 +125,7 @@ func TestAdditionalDataMismatchFails(t *testing.T) {
 
 func TestTamperingFails(t *testing.T) {
 	k, _ := newRing(t)
-	_, _ = k.Rotate() // two keys, so that a changed key id can point at a real key
+	_, _ = k.Rotate(ctx) // two keys, so that a changed key id can point at a real key
 	sealed, _ := k.Seal(ctx, []byte("secret value"), []byte("ad"))
 	for i := range sealed {
 		for _, bit := range []byte{0x01, 0x80} {
@@ -149,7 +161,7 @@ func TestRotate(t *testing.T) {
 	k, path := newRing(t)
 	old, _ := k.Seal(ctx, []byte("sealed before rotation"), []byte("ad"))
 
-	info, err := k.Rotate()
+	info, err := k.Rotate(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +177,7 @@ func TestRotate(t *testing.T) {
 	}
 	// Persisted: a new process has both keys, seals with the new one, opens both.
 	k2 := open(t, path)
-	if n := len(k2.Keys()); n != 2 {
+	if n := len(keys(t, k2)); n != 2 {
 		t.Fatalf("reopened keyring has %d keys", n)
 	}
 	for _, s := range [][]byte{old, fresh} {
@@ -188,7 +200,7 @@ func TestRotate(t *testing.T) {
 func TestRotationByAnotherProcessIsPickedUp(t *testing.T) {
 	a, path := newRing(t)
 	b := open(t, path)
-	if _, err := b.Rotate(); err != nil {
+	if _, err := b.Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	sealedByB, _ := b.Seal(ctx, []byte("from b"), nil)
@@ -199,10 +211,10 @@ func TestRotationByAnotherProcessIsPickedUp(t *testing.T) {
 		t.Fatal("a does not seal with the newest key after reloading")
 	}
 	// Rotating a keeps b's key and does not reuse its id.
-	if info, err := a.Rotate(); err != nil || info.ID != 3 {
+	if info, err := a.Rotate(ctx); err != nil || info.ID != 3 {
 		t.Fatalf("a.Rotate = %+v, %v", info, err)
 	}
-	if n := len(open(t, path).Keys()); n != 3 {
+	if n := len(keys(t, open(t, path))); n != 3 {
 		t.Fatalf("file has %d keys", n)
 	}
 }
@@ -272,7 +284,7 @@ func TestValidHandWrittenFile(t *testing.T) {
 	if s, _ := k.Seal(ctx, []byte("x"), nil); keyID(s) != 7 {
 		t.Fatalf("seals with key %d, want 7", keyID(s))
 	}
-	if info, err := k.Rotate(); err != nil || info.ID != 8 {
+	if info, err := k.Rotate(ctx); err != nil || info.ID != 8 {
 		t.Fatalf("Rotate = %+v, %v", info, err)
 	}
 }
@@ -284,7 +296,7 @@ func TestConcurrentSealOpenRotate(t *testing.T) {
 		wg.Go(func() {
 			for i := range 50 {
 				if g == 0 && i%10 == 0 {
-					if _, err := k.Rotate(); err != nil {
+					if _, err := k.Rotate(ctx); err != nil {
 						t.Error(err)
 						return
 					}
@@ -303,7 +315,7 @@ func TestConcurrentSealOpenRotate(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := len(k.Keys()); n != 6 {
+	if n := len(keys(t, k)); n != 6 {
 		t.Fatalf("%d keys after 5 rotations", n)
 	}
 }
@@ -331,5 +343,108 @@ func TestConcurrentCreationKeepsOneKey(t *testing.T) {
 		if _, err := k.Open(ctx, sealed, nil); err != nil {
 			t.Fatalf("ring %d has a different first key: %v", i, err)
 		}
+	}
+}
+
+// TestRetire: a retired key's values no longer open, what the newer key sealed does; the file keeps the
+// entry without material, so the id is never given again; another process sharing the file drops the key
+// when it notices the change.
+func TestRetire(t *testing.T) {
+	k, path := newRing(t)
+	other := open(t, path)
+	old, _ := k.Seal(ctx, []byte("under key 1"), []byte("ad"))
+	if _, err := k.Retire(ctx, 1); err == nil {
+		t.Fatal("the newest (only) key was retired")
+	}
+	if _, err := k.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := k.Seal(ctx, []byte("under key 2"), []byte("ad"))
+	if _, err := k.Retire(ctx, 9); !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("Retire(unknown) = %v, want ErrNotFound", err)
+	}
+	retired, err := k.Retire(ctx, 1)
+	if err != nil || retired.ID != 1 || retired.RetiredAt.IsZero() {
+		t.Fatalf("Retire(1) = %+v, %v", retired, err)
+	}
+	if again, err := k.Retire(ctx, 1); err != nil || !again.RetiredAt.Equal(retired.RetiredAt) {
+		t.Fatalf("Retire(1) again = %+v, %v; want it unchanged", again, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ff fileFormat
+	if err := json.Unmarshal(b, &ff); err != nil || len(ff.Keys) != 2 || ff.Keys[0].Key != "" || ff.Keys[0].RetiredAt == nil || ff.Keys[1].Key == "" {
+		t.Fatalf("file after retiring key 1: %s (%v)", b, err)
+	}
+	for name, ring := range map[string]*Keyring{"retiring": k, "other process": other, "reopened": open(t, path)} {
+		if _, err := ring.Open(ctx, old, []byte("ad")); !errors.Is(err, ErrUnknownKey) {
+			t.Errorf("%s: value under the retired key: %v, want ErrUnknownKey", name, err)
+		}
+		if got, err := ring.Open(ctx, fresh, []byte("ad")); err != nil || string(got) != "under key 2" {
+			t.Errorf("%s: value under key 2: %q %v", name, got, err)
+		}
+		if list := keys(t, ring); len(list) != 2 || list[0].RetiredAt.IsZero() || !list[1].RetiredAt.IsZero() {
+			t.Errorf("%s: keys %+v", name, list)
+		}
+	}
+	if next, err := k.Rotate(ctx); err != nil || next.ID != 3 {
+		t.Fatalf("Rotate after retiring = %+v, %v; want id 3", next, err)
+	}
+}
+
+// TestSealFollowsAnotherProcessRotation: an instance that only seals (never opens a newer value) still
+// seals under a key another process added, so that nothing new lands under a key about to be retired.
+func TestSealFollowsAnotherProcessRotation(t *testing.T) {
+	a, path := newRing(t)
+	if _, err := open(t, path).Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := a.Seal(ctx, []byte("x"), nil); keyID(s) != 2 {
+		t.Fatalf("a seals under key %d after another process rotated, want 2", keyID(s))
+	}
+}
+
+func TestSealedBy(t *testing.T) {
+	k, _ := newRing(t)
+	_, _ = k.Rotate(ctx)
+	s, _ := k.Seal(ctx, []byte("x"), nil)
+	if id, err := k.SealedBy(s); err != nil || id != 2 {
+		t.Fatalf("SealedBy = %d, %v", id, err)
+	}
+	bad := bytes.Clone(s)
+	bad[0] = 9
+	for _, v := range [][]byte{nil, s[:20], bad} {
+		if _, err := k.SealedBy(v); !errors.Is(err, ErrMalformed) {
+			t.Errorf("SealedBy(%d bytes) = %v, want ErrMalformed", len(v), err)
+		}
+	}
+}
+
+func TestRetiredEntriesInFiles(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	for name, tc := range map[string]struct {
+		content string
+		ok      bool
+	}{
+		"retired old key":          {`{"version":1,"keys":[{"id":1,"created_at":"2026-01-01T00:00:00Z","retired_at":"2026-02-01T00:00:00Z"},{"id":2,"created_at":"2026-01-15T00:00:00Z","key":"` + key + `"}]}`, true},
+		"retired key with key":     {`{"version":1,"keys":[{"id":1,"created_at":"2026-01-01T00:00:00Z","retired_at":"2026-02-01T00:00:00Z","key":"` + key + `"},{"id":2,"created_at":"2026-01-15T00:00:00Z","key":"` + key + `"}]}`, false},
+		"newest retired":           {`{"version":1,"keys":[{"id":1,"created_at":"2026-01-01T00:00:00Z","key":"` + key + `"},{"id":2,"created_at":"2026-01-15T00:00:00Z","retired_at":"2026-02-01T00:00:00Z"}]}`, false},
+		"key missing, not retired": {`{"version":1,"keys":[{"id":1,"created_at":"2026-01-01T00:00:00Z"}]}`, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "keyring.json")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(path)
+			if tc.ok != (err == nil) {
+				t.Fatalf("Open = %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && strings.Contains(err.Error(), key) {
+				t.Fatal("error message contains key material")
+			}
+		})
 	}
 }

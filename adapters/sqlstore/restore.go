@@ -192,8 +192,8 @@ func (s *Store) refuseNotEmpty(ctx context.Context, db *sql.DB, plan []restoreTa
 			return fmt.Errorf("sqlstore: restore: %w", err)
 		}
 		return ports.NewError(ports.ErrConflict, "restore_not_empty",
-			fmt.Sprintf("the database is not empty (table %s has rows): restore only into an empty database, or replace its data with --force", t.target.name),
-			fmt.Sprintf("データベースが空ではありません(テーブル %s に行があります)。空のデータベースに復元するか、--force で置き換えてください", t.target.name))
+			fmt.Sprintf("the database is not empty (table %s has rows): restore only into an empty database, or replace its data under an approved restore request (--request ID)", t.target.name),
+			fmt.Sprintf("データベースが空ではありません(テーブル %s に行があります)。空のデータベースに復元するか、承認済みの復元申請（--request ID）で置き換えてください", t.target.name))
 	}
 	return nil
 }

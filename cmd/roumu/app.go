@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 
 	"github.com/roumu/roumu/adapters/argon2id"
@@ -51,6 +52,8 @@ type stores interface {
 	ports.WebhookStore
 	ports.NoticeStore
 	ports.OperationRequestStore
+	ports.ResealJobStore
+	ports.SealedValueStore
 	ports.RateLimitStore
 	ports.IdempotencyStore
 	ports.Transactor
@@ -70,6 +73,8 @@ type app struct {
 	notices     *notices.Service
 	operations  *operations.Service
 	auditSearch *audit.Search
+	// keyRotation executes OpKeyRotation and runs its re-sealing jobs.
+	keyRotation *operations.KeyRotation
 	// procedures is the procedures module (手続き), also the procedures' documents (ports.ProcedureDocuments).
 	// It files electronically with the fake e-Gov (adapters/egov), whose filings end with the process: the
 	// real gateway needs a software key Roumu does not have (DOMAIN.md).
@@ -168,8 +173,18 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 	if a.notices, err = notices.New(notices.Deps{Notices: a.store, Tx: a.store, Audit: auditLog, Clock: clock}); err != nil {
 		return nil, err
 	}
+	a.keyRotation, err = operations.NewKeyRotation(operations.KeyDeps{Keyring: a.keys, Jobs: a.store, Tx: a.store,
+		Audit: auditLog, Clock: clock, Data: append([]ports.SealedData{a.employees.SealedData(),
+			a.accounts.SealedData(a.store)}, a.webhooks.SealedData(a.store)...)})
+	if err != nil {
+		return nil, err
+	}
+	handlers := a.accounts.OperationHandlers()
+	maps.Copy(handlers, a.keyRotation.Handlers())
+	// A restore is requested and approved in the console and run by `roumu restore --request ID`.
 	a.operations, err = operations.New(operations.Deps{Requests: a.store, Tx: a.store, Audit: auditLog, Clock: clock,
-		Handlers: a.accounts.OperationHandlers()})
+		Handlers: handlers, OnServer: map[string]func(context.Context, map[string]string) error{
+			ports.OpRestore: operations.CheckRestore}})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/roumu/roumu/config"
+	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/ports"
 )
 
 // run executes the roumu command line in-process with stdin and returns its output.
@@ -163,23 +165,63 @@ func TestCommandErrors(t *testing.T) {
 	}
 }
 
-// TestKeysRotateAndReseal: a rotation adds a key; reseal walks the demo register and says how many it re-sealed.
-func TestKeysRotateAndReseal(t *testing.T) {
+// TestKeysReseal: a rotation approved in the console while the service is stopped before its job ran is
+// finished by `roumu keys reseal`: every sealed value moves to the new key and the old key is retired, as
+// `roumu keys list` shows (4 values: My Number and the pension number, in the record and in its first change).
+func TestKeysReseal(t *testing.T) {
 	t.Chdir(t.TempDir())
 	ctx := context.Background()
 	a, err := openApp(ctx, config.Default(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.seedDemo(ctx, io.Discard); err != nil {
+	_, admin, err := a.accounts.CreateTenant(ctx, ports.CreateTenantCommand{Code: "acme", Name: "ACME",
+		AdminLogin: "admin", AdminName: "管理 太郎", AdminPassword: "Kx7#mq2!zpW9"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	a.Close()
-	out, err := run(t, ctx, "", "keys", "rotate")
-	if err != nil || !strings.Contains(out, "key 2 added") {
-		t.Fatalf("keys rotate: %q %v", out, err)
+	p := ports.Principal{AccountID: admin.ID, TenantID: admin.TenantID, Kind: ports.KindMember, Stage: ports.StageFull,
+		Roles: []string{ports.RoleAdmin}, Login: "admin"}
+	if _, err := a.employees.CreateEmployee(ctx, p, ports.EmployeeInput{Fields: map[string]string{
+		"employee_number": "E1", "family_name": "山田", "given_name": "太郎", "family_name_kana": "ヤマダ",
+		"given_name_kana": "タロウ", "birth_date": "1990-05-15", "gender": "male", "hire_date": "2025-04-01",
+		"employment_type": "regular", "my_number": "123456789018", "basic_pension_number": "1234-567890"}}); err != nil {
+		t.Fatal(err)
 	}
-	if out, err := run(t, ctx, "", "keys", "reseal"); err != nil || !strings.Contains(out, fmt.Sprintf("done: %d employees re-sealed under key 2", len(demoPeople))) {
+	id := approved(t, ctx, a, ports.OpKeyRotation, nil)
+	a.Close()
+
+	out, err := run(t, ctx, "", "keys", "list")
+	if err != nil || !strings.Contains(out, "key 2") || !strings.Contains(out, "job "+id+"  key 2  running  0/0") {
+		t.Fatalf("keys list before the job: %q %v", out, err)
+	}
+	out, err = run(t, ctx, "", "keys", "reseal")
+	if err != nil || !strings.Contains(out, "4 values re-sealed") || !strings.Contains(out, "key 1  created") ||
+		!strings.Contains(out, "retired") || !strings.Contains(out, "succeeded  4/4 re-sealed, 0 failed, 0 remaining, retired keys [1]") {
 		t.Fatalf("keys reseal: %q %v", out, err)
 	}
+}
+
+// approved has two operators request and approve an operation, as they would in the console, and returns
+// the work record's ID.
+func approved(t *testing.T, ctx context.Context, a *app, kind string, params map[string]string) string {
+	t.Helper()
+	var ops [2]ports.Principal
+	for i := range ops {
+		id := kernel.NewID()
+		login := fmt.Sprintf("ops%d-%s", i, id[len(id)-8:])
+		v, err := a.accounts.CreateOperator(ctx, ports.CreateOperatorCommand{Login: login, Name: "運用 " + login, Password: "Kx7#mq2!zpW9"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops[i] = ports.Principal{AccountID: v.ID, Kind: ports.KindOperator, Login: login, Stage: ports.StageFull}
+	}
+	r, err := a.operations.Request(ctx, ops[0], ports.RequestOperationCommand{Kind: kind, Params: params, Reason: "テスト"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = a.operations.Approve(ctx, ops[1], r.ID, ""); err != nil || r.Status == ports.OperationFailed {
+		t.Fatalf("approve %s: %+v %v", kind, r, err)
+	}
+	return r.ID
 }

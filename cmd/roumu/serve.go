@@ -40,6 +40,9 @@ const (
 	// abandonedJobsPeriod is how often jobs left unfinished by a process that died are looked for; they
 	// count as abandoned after employees.JobAbandonAfter without progress.
 	abandonedJobsPeriod = time.Minute
+	// keyRotationPeriod is how soon an approved key rotation's job starts, or a job whose instance stopped
+	// is taken over once its lease lapses (operations.ResealLease).
+	keyRotationPeriod = 10 * time.Second
 )
 
 func serveCommand() *cobra.Command {
@@ -67,7 +70,7 @@ func serveCommand() *cobra.Command {
 				BodyLimit: cfg.Server.BodyLimit, TLSCertFile: cfg.Server.TLS.CertFile, TLSKeyFile: cfg.Server.TLS.KeyFile,
 				Version: versionString()}, web.Deps{Accounts: a.accounts, MFA: a.accounts, APITokens: a.accounts,
 				Employees: a.employees, Procedures: a.procedures, Documents: a.procedures, Attachments: a.procedures,
-				Webhooks: a.webhooks, Notices: a.notices, Operations: a.operations, AuditSearch: a.auditSearch,
+				Webhooks: a.webhooks, Notices: a.notices, Operations: a.operations, AuditSearch: a.auditSearch, Keys: a.keyRotation,
 				Stats: a.store, RateLimiter: a.rateLimits, Idempotency: a.idempotency, Ready: a.store, Logger: a.log})
 			if err != nil {
 				return err
@@ -93,6 +96,7 @@ func serveCommand() *cobra.Command {
 				}
 				go a.every(ctx, "scheduled backup", backupCheckPeriod, backups.run)
 			}
+			go a.every(ctx, "key rotation jobs", keyRotationPeriod, a.keyRotation.RunJobs)
 			if a.checkpoints != nil {
 				cp := audit.NewCheckpointer(a.store, a.checkpoints, kernel.SystemClock{})
 				go a.every(ctx, "audit checkpoint", auditCheckpointPeriod, cp.Checkpoint)

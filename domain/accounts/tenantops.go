@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,23 +51,6 @@ func (s *Service) OperationHandlers() map[string]ports.OperationHandler {
 	}
 }
 
-func paramError(key, code, en, ja string) ports.FieldError {
-	return ports.FieldError{Field: "params." + key, Code: code, MessageEN: en, MessageJA: ja}
-}
-
-// checkParamKeys refuses parameters the action does not know, so that a misspelt option is not silently
-// ignored after two people approved it.
-func checkParamKeys(params map[string]string, known ...string) []ports.FieldError {
-	var fields []ports.FieldError
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		if !slices.Contains(known, k) {
-			fields = append(fields, paramError(k, "unknown_parameter", "is not a parameter of this operation",
-				"この操作のパラメーターではありません"))
-		}
-	}
-	return fields
-}
-
 // tenantLoader reads a tenant: a plain read in Check, a locking update in Execute.
 type tenantLoader func(context.Context, string) (ports.TenantRecord, error)
 
@@ -78,9 +60,9 @@ func operationTenant(ctx context.Context, params map[string]string, fields []por
 	var t ports.TenantRecord
 	var err error
 	if id := params["tenant_id"]; id == "" {
-		fields = append(fields, paramError("tenant_id", "required", "is required", "必須項目です"))
+		fields = append(fields, kernel.ParamError("tenant_id", "required", "is required", "必須項目です"))
 	} else if t, err = load(ctx, id); errors.Is(err, ports.ErrNotFound) || err == nil && t.Status == ports.TenantDeleted {
-		fields = append(fields, paramError("tenant_id", "unknown_tenant", "names no company", "該当する企業がありません"))
+		fields = append(fields, kernel.ParamError("tenant_id", "unknown_tenant", "names no company", "該当する企業がありません"))
 	} else if err != nil {
 		return t, err
 	}
@@ -108,7 +90,7 @@ func (s *Service) statusHandler(to string, from ...string) ports.OperationHandle
 			fmt.Sprintf("企業 %s の状態（%s）からは %s にできません。", t.Code, t.Status, to))
 	}
 	check := func(ctx context.Context, params map[string]string, load tenantLoader) (ports.TenantRecord, error) {
-		t, err := operationTenant(ctx, params, checkParamKeys(params, "tenant_id"), load)
+		t, err := operationTenant(ctx, params, kernel.UnknownParams(params, "tenant_id"), load)
 		if err == nil && !slices.Contains(from, t.Status) {
 			err = wrongStatus(t)
 		}
@@ -181,7 +163,7 @@ func parseBoolParam(params map[string]string, key string, fields *[]ports.FieldE
 		return nil
 	}
 	if v != "true" && v != "false" {
-		*fields = append(*fields, paramError(key, "boolean", `must be "true" or "false"`, `"true" または "false" を指定してください`))
+		*fields = append(*fields, kernel.ParamError(key, "boolean", `must be "true" or "false"`, `"true" または "false" を指定してください`))
 		return nil
 	}
 	b := v == "true"
@@ -190,14 +172,14 @@ func parseBoolParam(params map[string]string, key string, fields *[]ports.FieldE
 
 // parseContractChange reads the options of a request.
 func parseContractChange(params map[string]string) (contractChange, []ports.FieldError) {
-	fields := checkParamKeys(params, "tenant_id", "ip_restriction", "mfa_required", "seats", "allowed_cidrs")
+	fields := kernel.UnknownParams(params, "tenant_id", "ip_restriction", "mfa_required", "seats", "allowed_cidrs")
 	var c contractChange
 	c.ipRestriction = parseBoolParam(params, "ip_restriction", &fields)
 	c.mfaRequired = parseBoolParam(params, "mfa_required", &fields)
 	if v, ok := params["seats"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > MaxSeats {
-			fields = append(fields, paramError("seats", "seats",
+			fields = append(fields, kernel.ParamError("seats", "seats",
 				fmt.Sprintf("must be a whole number from 0 (unlimited) to %d", MaxSeats),
 				fmt.Sprintf("0（無制限）から%dまでの整数を指定してください", MaxSeats)))
 		} else {
@@ -234,7 +216,7 @@ func (c contractChange) apply(t *ports.TenantRecord) error {
 		t.AllowedCIDRs = c.allowedCIDRs
 	}
 	if t.IPRestriction && len(t.AllowedCIDRs) == 0 {
-		return invalid([]ports.FieldError{paramError("allowed_cidrs", "required",
+		return invalid([]ports.FieldError{kernel.ParamError("allowed_cidrs", "required",
 			"IP restriction needs at least one allowed range, or nobody of the company could connect",
 			"IPアドレス制限を有効にするには、許可する範囲を1つ以上指定してください（指定がないと誰も接続できません）")})
 	}
@@ -303,15 +285,15 @@ type operatorGrant struct{ login, loginKey, name string }
 
 func (s *Service) checkGrant(ctx context.Context, params map[string]string) (operatorGrant, error) {
 	var g operatorGrant
-	fields := checkParamKeys(params, "login", "name")
+	fields := kernel.UnknownParams(params, "login", "name")
 	g.login, g.loginKey = NormalizeLogin(params["login"])
 	for _, f := range validateLogin("login", g.login) {
-		fields = append(fields, paramError("login", f.Code, f.MessageEN, f.MessageJA))
+		fields = append(fields, kernel.ParamError("login", f.Code, f.MessageEN, f.MessageJA))
 	}
 	var errs []ports.FieldError
 	g.name, errs = normalizeName("name", params["name"])
 	for _, f := range errs {
-		fields = append(fields, paramError("name", f.Code, f.MessageEN, f.MessageJA))
+		fields = append(fields, kernel.ParamError("name", f.Code, f.MessageEN, f.MessageJA))
 	}
 	if len(fields) > 0 {
 		return g, invalid(fields)

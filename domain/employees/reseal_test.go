@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -41,9 +42,29 @@ func (g *generations) rotate() { g.mu.Lock(); g.newest++; g.mu.Unlock() }
 
 func (g *generations) retireAllButNewest() { g.mu.Lock(); g.retired = g.newest - 1; g.mu.Unlock() }
 
-// TestResealAfterRotation: after a key rotation, Reseal brings every sealed value (current records, history,
-// scheduled changes, dependents, across tenants) under the newest key, so that retiring the old key loses
-// nothing.
+// walk runs the register's SealedData from the start to the end of its walk, limit employees a batch.
+func walk(t *testing.T, data ports.SealedData, limit int, stale func([]byte) bool) ports.ResealBatch {
+	t.Helper()
+	var all ports.ResealBatch
+	after := ""
+	for {
+		b, err := data.ResealBatch(ctx, after, limit, stale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Resealed += b.Resealed
+		all.Failures = append(all.Failures, b.Failures...)
+		if b.Next == "" {
+			return all
+		}
+		after = b.Next
+	}
+}
+
+// TestResealAfterRotation: after a key rotation, the register's SealedData brings every sealed value
+// (current records, history, scheduled changes, dependents, across tenants) under the newest key, so that
+// retiring the old key loses nothing; an employee already under it is not written; a value that does not
+// open is reported and passed by.
 func TestResealAfterRotation(t *testing.T) {
 	t.Parallel()
 	clock := kernel.NewFakeClock(start)
@@ -80,15 +101,29 @@ func TestResealAfterRotation(t *testing.T) {
 		}
 	}
 	keys.rotate()
+	fresh, err := svc.CreateEmployee(ctx, admins[1], ports.EmployeeInput{Fields: fields("E4")}) // under the newest
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := func(b []byte) bool { return len(b) == 0 || b[0] < keys.newest }
+	data := svc.SealedData()
+	before, err := data.CountSealed(ctx, stale)
+	if err != nil || before < 6*5 {
+		t.Fatalf("CountSealed before = %d, %v", before, err)
+	}
 	keys.retireAllButNewest() // without the job, retiring the old key loses the data
 	if _, err := svc.GetEmployee(ctx, admins[0], ids[0], ""); err == nil {
 		t.Fatal("the old key was not needed: the test proves nothing")
 	}
 	keys.retired = 0
-	var reported []int
-	n, err := svc.Reseal(ctx, func(done int) { reported = append(reported, done) })
-	if err != nil || n != len(ids) || len(reported) != len(ids) || reported[len(reported)-1] != len(ids) {
-		t.Fatalf("Reseal = %d, %v; progress %v", n, err, reported)
+	if got := walk(t, data, 2, stale); got.Resealed != before || len(got.Failures) != 0 {
+		t.Fatalf("walk: %+v, want %d re-sealed", got, before)
+	}
+	if after, err := data.CountSealed(ctx, stale); err != nil || after != 0 {
+		t.Fatalf("CountSealed after = %d, %v", after, err)
+	}
+	if rec, _ := store.EmployeeByID(ctx, "t2", fresh.ID); rec.Version != 1 {
+		t.Errorf("an employee with nothing to re-seal was written: version %d", rec.Version)
 	}
 	keys.retireAllButNewest()
 	for i, id := range ids {
@@ -109,5 +144,21 @@ func TestResealAfterRotation(t *testing.T) {
 	}
 	if got, err := svc.RevealMyNumber(ctx, admins[0], ids[0], "", employees.PurposeTax); err != nil || got != "983205673214" {
 		t.Fatalf("after the scheduled change: %q %v", got, err)
+	}
+
+	// Another rotation, with the key everything is under lost: each employee is reported, none written.
+	keys.rotate()
+	keys.retireAllButNewest()
+	got := walk(t, data, 2, stale)
+	if len(got.Failures) != len(ids)+1 || got.Resealed != 0 {
+		t.Fatalf("walk with values that do not open: %+v", got)
+	}
+	for _, f := range got.Failures {
+		if !strings.HasPrefix(f.Record, "t1/") && !strings.HasPrefix(f.Record, "t2/") || !strings.Contains(f.Reason, "cannot open") {
+			t.Errorf("failure %+v", f)
+		}
+	}
+	if rec, _ := store.EmployeeByID(ctx, "t2", fresh.ID); rec.Version != 1 {
+		t.Errorf("an employee whose values do not open was written: version %d", rec.Version)
 	}
 }

@@ -81,7 +81,7 @@ func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	old := e.create(t, "E1")
-	key, err := e.keys.Rotate()
+	key, err := e.keys.Rotate(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

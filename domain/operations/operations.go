@@ -7,6 +7,14 @@
 // Every transition is one atomic update of the record (ports.OperationRequestStore.UpdateOperationRequest),
 // so of two operators approving at once exactly one succeeds, and of two executions exactly one claims the
 // request (approved → executing) and runs the action. Requests expire RequestLifetime after they are made.
+//
+// Some actions cannot run inside the service: a restore replaces the database the service is running on.
+// Their kinds are registered as OnServer: approval leaves the request approved, and the command on the
+// server (`roumu restore --request ID`) claims it with RunOnServer, runs the action and completes the work
+// record. Their approval expires with the request, so that it is used for the situation it was given for.
+//
+// Key rotation (keys.go) is the action of OpKeyRotation: a new key, then a background job that seals every
+// stored value again under it and retires the old keys.
 package operations
 
 import (
@@ -42,13 +50,16 @@ const (
 )
 
 // Deps are what the module needs. Handlers holds, for each operation kind that may be requested, the
-// action that executes it (see ports.OperationHandler); a kind without a handler cannot be requested.
+// action that executes it (see ports.OperationHandler); OnServer holds the kinds a command on the server
+// executes (see RunOnServer), each with the check of its parameters when it is requested. A kind in
+// neither cannot be requested.
 type Deps struct {
 	Requests ports.OperationRequestStore
 	Tx       ports.Transactor
 	Audit    ports.AuditLog
 	Clock    ports.Clock
 	Handlers map[string]ports.OperationHandler
+	OnServer map[string]func(ctx context.Context, params map[string]string) error
 }
 
 // Service implements ports.Operations.
@@ -68,8 +79,19 @@ func New(deps Deps) (*Service, error) {
 			return nil, fmt.Errorf("operations: the handler of %q has no Execute", kind)
 		}
 	}
-	deps.Handlers = maps.Clone(deps.Handlers)
+	for kind, check := range deps.OnServer {
+		if _, both := deps.Handlers[kind]; both || kind == "" || check == nil {
+			return nil, fmt.Errorf("operations: the server-side operation %q needs a check and no handler", kind)
+		}
+	}
+	deps.Handlers, deps.OnServer = maps.Clone(deps.Handlers), maps.Clone(deps.OnServer)
 	return &Service{Deps: deps}, nil
+}
+
+// onServer reports whether kind is executed by a command on the server.
+func (s *Service) onServer(kind string) bool {
+	_, ok := s.OnServer[kind]
+	return ok
 }
 
 // Request implements ports.Operations.
@@ -78,7 +100,11 @@ func (s *Service) Request(ctx context.Context, p ports.Principal, cmd ports.Requ
 		return ports.OperationRequest{}, err
 	}
 	var fields []ports.FieldError
-	handler, known := s.Handlers[cmd.Kind]
+	check := s.Handlers[cmd.Kind].Check
+	_, known := s.Handlers[cmd.Kind]
+	if s.onServer(cmd.Kind) {
+		check, known = s.OnServer[cmd.Kind], true
+	}
 	if !known {
 		fields = append(fields, ports.FieldError{Field: "kind", Code: "unknown_operation",
 			MessageEN: "is not an operation that can be requested", MessageJA: "申請できる操作ではありません"})
@@ -88,8 +114,8 @@ func (s *Service) Request(ctx context.Context, p ports.Principal, cmd ports.Requ
 	if len(fields) > 0 {
 		return ports.OperationRequest{}, invalid(fields)
 	}
-	if handler.Check != nil {
-		if err := handler.Check(ctx, maps.Clone(cmd.Params)); err != nil {
+	if check != nil {
+		if err := check(ctx, maps.Clone(cmd.Params)); err != nil {
 			return ports.OperationRequest{}, err
 		}
 	}
@@ -114,7 +140,7 @@ func (s *Service) Approve(ctx context.Context, p ports.Principal, id, comment st
 	if err := s.requireOperator(ctx, p, "operation.approve"); err != nil {
 		return ports.OperationRequest{}, err
 	}
-	_, err := s.decide(ctx, p, id, comment, "operation.approve", func(r *ports.OperationRequest) error {
+	approved, err := s.decide(ctx, p, id, comment, "operation.approve", func(r *ports.OperationRequest) error {
 		if r.RequestedBy == p.AccountID {
 			return errSelfApproval
 		}
@@ -124,8 +150,8 @@ func (s *Service) Approve(ctx context.Context, p ports.Principal, id, comment st
 	if errors.Is(err, errSelfApproval) {
 		return ports.OperationRequest{}, s.refuseSelfApproval(ctx, p, id)
 	}
-	if err != nil {
-		return ports.OperationRequest{}, err
+	if err != nil || s.onServer(approved.Kind) {
+		return approved, err
 	}
 	out, err := s.execute(ctx, p, id)
 	if e, ok := ports.AsError(err); ok && e.Code == codeNotApproved {
@@ -163,7 +189,7 @@ func (s *Service) decide(ctx context.Context, p ports.Principal, id, comment, ac
 		var err error
 		out, err = s.Requests.UpdateOperationRequest(ctx, id, func(r *ports.OperationRequest) error {
 			if r.Status != ports.OperationPending {
-				return notPending(effective(*r, now).Status)
+				return notPending(s.effective(*r, now).Status)
 			}
 			if expired = expireIfDue(r, now); expired {
 				return nil
@@ -186,16 +212,29 @@ func (s *Service) decide(ctx context.Context, p ports.Principal, id, comment, ac
 		return ports.OperationRequest{}, err
 	}
 	if expired {
-		return ports.OperationRequest{}, ports.NewError(ports.ErrConflict, "operation_expired",
-			"This request has expired: make a new request.", "この申請は有効期限が切れています。改めて申請してください。")
+		return ports.OperationRequest{}, errExpired()
 	}
 	return out, nil
+}
+
+func errExpired() error {
+	return ports.NewError(ports.ErrConflict, "operation_expired",
+		"This request has expired: make a new request.", "この申請は有効期限が切れています。改めて申請してください。")
 }
 
 // Execute implements ports.Operations.
 func (s *Service) Execute(ctx context.Context, p ports.Principal, id string) (ports.OperationRequest, error) {
 	if err := s.requireOperator(ctx, p, "operation.execute"); err != nil {
 		return ports.OperationRequest{}, err
+	}
+	r, err := s.Requests.OperationRequest(ctx, id)
+	if err != nil {
+		return ports.OperationRequest{}, notFoundAs(err)
+	}
+	if s.onServer(r.Kind) {
+		return ports.OperationRequest{}, ports.NewError(ports.ErrConflict, "runs_on_server",
+			"This operation is executed on the server with the command that names the request.",
+			"この操作はサーバー上で申請番号を指定したコマンドで実行します。")
 	}
 	return s.execute(ctx, p, id)
 }
@@ -276,7 +315,7 @@ func (s *Service) Get(ctx context.Context, p ports.Principal, id string) (ports.
 	if err != nil {
 		return ports.OperationRequest{}, notFoundAs(err)
 	}
-	return effective(r, s.Clock.Now()), nil
+	return s.effective(r, s.Clock.Now()), nil
 }
 
 // List implements ports.Operations.
@@ -291,27 +330,32 @@ func (s *Service) List(ctx context.Context, p ports.Principal, f ports.Operation
 	now := s.Clock.Now()
 	out := make([]ports.OperationRequest, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, effective(r, now))
+		out = append(out, s.effective(r, now))
 	}
 	return out, nil
 }
 
-// ExpireDue implements ports.Operations.
+// ExpireDue implements ports.Operations: pending requests, and approved ones of the server-side kinds,
+// past their expiry are stored expired.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	pending, err := s.Requests.ListOperationRequests(ctx, ports.OperationFilter{Status: ports.OperationPending})
 	if err != nil {
 		return 0, err
 	}
+	approved, err := s.Requests.ListOperationRequests(ctx, ports.OperationFilter{Status: ports.OperationApproved})
+	if err != nil {
+		return 0, err
+	}
 	now := s.Clock.Now()
 	n := 0
-	for _, r := range pending {
-		if now.Before(r.ExpiresAt) {
+	for _, r := range append(pending, approved...) {
+		if s.effective(r, now).Status != ports.OperationExpired {
 			continue
 		}
 		expired := false
 		err := s.Tx.InTx(ctx, func(ctx context.Context) error {
 			out, err := s.Requests.UpdateOperationRequest(ctx, r.ID, func(r *ports.OperationRequest) error {
-				expired = r.Status == ports.OperationPending && expireIfDue(r, now)
+				expired = s.expiring(*r) && expireIfDue(r, now)
 				return nil
 			})
 			if err != nil || !expired {
@@ -329,18 +373,27 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// expireIfDue marks a pending request expired when now is past its expiry, and reports whether it did.
+// expireIfDue marks a request expired when now is past its expiry, and reports whether it did. The decision
+// of a pending request is its expiry; an approved one keeps its approval on record.
 func expireIfDue(r *ports.OperationRequest, now time.Time) bool {
 	if now.Before(r.ExpiresAt) {
 		return false
 	}
-	r.Status, r.DecidedAt, r.UpdatedAt = ports.OperationExpired, now, now
+	if r.Status == ports.OperationPending {
+		r.DecidedAt = now
+	}
+	r.Status, r.UpdatedAt = ports.OperationExpired, now
 	return true
 }
 
-// effective returns r with the status it has at now: a pending request past its expiry is expired.
-func effective(r ports.OperationRequest, now time.Time) ports.OperationRequest {
-	if r.Status == ports.OperationPending && !now.Before(r.ExpiresAt) {
+// expiring reports whether r is in a status that expires: pending, or approved for a command on the server.
+func (s *Service) expiring(r ports.OperationRequest) bool {
+	return r.Status == ports.OperationPending || r.Status == ports.OperationApproved && s.onServer(r.Kind)
+}
+
+// effective returns r with the status it has at now: a request that expires, past its expiry, is expired.
+func (s *Service) effective(r ports.OperationRequest, now time.Time) ports.OperationRequest {
+	if s.expiring(r) && !now.Before(r.ExpiresAt) {
 		r.Status = ports.OperationExpired
 	}
 	return r
@@ -348,10 +401,14 @@ func effective(r ports.OperationRequest, now time.Time) ports.OperationRequest {
 
 // requireOperator lets through only a fully logged-in provider operator; anyone else is refused, audited.
 func (s *Service) requireOperator(ctx context.Context, p ports.Principal, action string) error {
-	if p.Kind == ports.KindOperator && p.AccountID != "" && p.Stage == ports.StageFull {
+	return requireOperator(ctx, s.Audit, s.Clock, p, action)
+}
+
+func requireOperator(ctx context.Context, log ports.AuditLog, clock ports.Clock, p ports.Principal, action string) error {
+	if p.IsOperator() {
 		return nil
 	}
-	if err := s.record(ctx, denied(p, action, "")); err != nil {
+	if err := record(ctx, log, clock, denied(p, action, "")); err != nil {
 		return err
 	}
 	return ports.NewError(ports.ErrForbidden, "forbidden",
@@ -371,11 +428,15 @@ func (s *Service) refuseSelfApproval(ctx context.Context, p ports.Principal, id 
 // record appends an audit event. The audit log is part of the control, so a failure to record fails the
 // operation that wanted it recorded.
 func (s *Service) record(ctx context.Context, e ports.AuditEvent) error {
-	e.At = s.Clock.Now()
+	return record(ctx, s.Audit, s.Clock, e)
+}
+
+func record(ctx context.Context, log ports.AuditLog, clock ports.Clock, e ports.AuditEvent) error {
+	e.At = clock.Now()
 	if e.Outcome == "" {
 		e.Outcome = ports.OutcomeSuccess
 	}
-	if err := s.Audit.Record(ctx, e); err != nil {
+	if err := log.Record(ctx, e); err != nil {
 		return fmt.Errorf("operations: audit: %w", err)
 	}
 	return nil

@@ -57,7 +57,8 @@ func newEnv(t *testing.T) *env {
 		},
 	}
 	svc, err := operations.New(operations.Deps{Requests: e.mem, Tx: e.mem, Audit: audit.New(e.mem, e.clock),
-		Clock: e.clock, Handlers: map[string]ports.OperationHandler{ports.OpTenantSuspend: suspend}})
+		Clock: e.clock, Handlers: map[string]ports.OperationHandler{ports.OpTenantSuspend: suspend},
+		OnServer: map[string]func(context.Context, map[string]string) error{ports.OpRestore: operations.CheckRestore}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func TestRequestValidation(t *testing.T) {
 		want string
 	}{
 		{"unknown kind", ports.RequestOperationCommand{Kind: "tenant.explode", Reason: "r"}, "kind:unknown_operation"},
-		{"kind without a handler", ports.RequestOperationCommand{Kind: ports.OpRestore, Reason: "r"}, "kind:unknown_operation"},
+		{"kind without a handler", ports.RequestOperationCommand{Kind: ports.OpKeyRotation, Reason: "r"}, "kind:unknown_operation"},
 		{"no reason", ports.RequestOperationCommand{Kind: ports.OpTenantSuspend, Params: map[string]string{"tenant_id": e.tenantID}}, "reason:required"},
 		{"bad key", ports.RequestOperationCommand{Kind: ports.OpTenantSuspend, Params: map[string]string{"Tenant ID": "x"}, Reason: "r"}, "params:invalid_key"},
 		{"control character", ports.RequestOperationCommand{Kind: ports.OpTenantSuspend, Params: map[string]string{"tenant_id": "a\x00b"}, Reason: "r"}, "params.tenant_id:control_character"},

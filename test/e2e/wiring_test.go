@@ -54,6 +54,7 @@ func newServerChanged(t testing.TB, env *testenv.Env, cfg web.Config, change fun
 		Notices:     env.Notices,
 		Operations:  env.Operations,
 		AuditSearch: env.AuditSearch,
+		Keys:        env.KeyRotation,
 		Clock:       env.Clock,
 		Idempotency: env.Idempotency,
 		Ready:       env.Store,

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -60,10 +61,15 @@ type Env struct {
 	// real, by default to http:// and 127.0.0.1 too (WebhookDestinations), so that httptest receivers get
 	// the deliveries; its periodic jobs (ConsumeEvents, ProcessDue) run only when a test calls them.
 	Webhooks *webhooks.Service
-	// Notices, Operations (with the accounts module's handlers) and AuditSearch are the provider's side.
+	// Notices, Operations (with the accounts module's handlers, key rotation's, and restore as a server-side
+	// kind) and AuditSearch are the provider's side.
 	Notices     *notices.Service
 	Operations  *operations.Service
 	AuditSearch *audit.Search
+	// Keys is the keyring every module seals with (a file in the test's temporary directory); KeyRotation
+	// executes OpKeyRotation over every module's sealed data, its jobs run only when a test calls RunJobs.
+	Keys        *keyring.Keyring
+	KeyRotation *operations.KeyRotation
 	// RateLimits are the service's limits (ratelimit.DefaultPolicy) counted in Store by Clock.
 	RateLimits *ratelimit.Limiter
 	// Idempotency keeps the API's answers to requests with an Idempotency-Key in Store, sealed with the
@@ -139,8 +145,15 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("wiring notices: %v", err)
 	}
-	ops, err := operations.New(operations.Deps{Requests: store, Tx: store, Audit: log, Clock: clock,
-		Handlers: svc.OperationHandlers()})
+	rotation, err := operations.NewKeyRotation(operations.KeyDeps{Keyring: keys, Jobs: store, Tx: store, Audit: log, Clock: clock,
+		Data: append([]ports.SealedData{register.SealedData(), svc.SealedData(store)}, hooks.SealedData(store)...)})
+	if err != nil {
+		t.Fatalf("wiring key rotation: %v", err)
+	}
+	handlers := svc.OperationHandlers()
+	maps.Copy(handlers, rotation.Handlers())
+	ops, err := operations.New(operations.Deps{Requests: store, Tx: store, Audit: log, Clock: clock, Handlers: handlers,
+		OnServer: map[string]func(context.Context, map[string]string) error{ports.OpRestore: operations.CheckRestore}})
 	if err != nil {
 		t.Fatalf("wiring operations: %v", err)
 	}
@@ -154,7 +167,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register,
 		Procedures: procs, Gateway: gateway, Webhooks: hooks, Notices: notes, Operations: ops, AuditSearch: audit.NewSearch(store, log),
-		RateLimits: limits, Idempotency: replays}
+		RateLimits: limits, Idempotency: replays, Keys: keys, KeyRotation: rotation}
 }
 
 // Password is a policy-compliant password used throughout the tests.
