@@ -23,7 +23,7 @@ func (s *Server) keyRoutes(api *echo.Group, op echo.MiddlewareFunc) {
 	s.e.GET("/ops/keys", s.opsKeys, s.csrf, op)
 	apiOp := []echo.MiddlewareFunc{s.bearer(gateFull), operatorsOnly}
 	api.GET("/ops/keys", s.apiOpsKeys, apiOp...)
-	api.GET("/ops/keys/jobs/:id", s.apiOpsKeyJob, append(apiOp, validID)...)
+	api.GET("/ops/key-rotations/:id", s.apiOpsKeyJob, append(apiOp, validID)...)
 }
 
 func (s *Server) opsKeys(c echo.Context) error { return s.showKeys(c, http.StatusOK, &view{}) }

@@ -51,7 +51,7 @@ file (security.keyring_file) as well as the backup key. Keep both keys apart fro
 
 func restoreCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "restore --in FILE [--request ID]",
+		Use:   "restore (--in FILE | --request ID [--in FILE])",
 		Short: "restore a backup (SQLite or Postgres, whichever took it); replacing data needs an approved request",
 		Long: `Migrates the configured database, checks that the whole backup file is authentic and matches the
 schema before writing anything, then writes all of it in one transaction; on any error nothing is written.
@@ -60,7 +60,8 @@ Stop the service first.
 Without --request the database must be empty. To replace the data of a database that is not empty, an
 operator requests a restore in the operator console (/ops/requests), naming the file and its SHA-256
 (printed by roumu backup, or sha256sum FILE), and another operator approves it; --request ID then executes
-that request, once and before it expires, if FILE is the file it names. Its work record (request, approval,
+that request, once and before it expires, if FILE is the file it names; without --in, the file is looked for
+by its name in backup.dir, where scheduled backups are written. Its work record (request, approval,
 execution) is kept in the restored database.
 
 The backup key (security.backup_key_file) must be the one that wrote the file, and the data keyring
@@ -68,9 +69,9 @@ The backup key (security.backup_key_file) must be the one that wrote the file, a
 		Args: cobra.NoArgs,
 		RunE: runRestore,
 	}
-	cmd.Flags().String("in", "", "the backup file to restore")
+	cmd.Flags().String("in", "", "the backup file to restore (with --request, by default the one it names in backup.dir)")
 	cmd.Flags().String("request", "", "the ID of the approved restore request, to replace the data of a database that is not empty")
-	_ = cmd.MarkFlagRequired("in")
+	cmd.MarkFlagsOneRequired("in", "request")
 	return cmd
 }
 
@@ -172,6 +173,12 @@ func restoreUnderRequest(cmd *cobra.Command, cfg config.Config, store *sqlstore.
 	order, err := operations.ParseRestore(req.Params)
 	if err != nil {
 		return fmt.Errorf("restore request %s: %w", requestID, err)
+	}
+	if in == "" {
+		if cfg.Backup.Dir == "" {
+			return errors.New("--in FILE is required: backup.dir, where the request's file would be, is not set")
+		}
+		in = filepath.Join(cfg.Backup.Dir, order.File)
 	}
 	sum, err := fileSHA256(in)
 	if err != nil {

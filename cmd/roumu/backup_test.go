@@ -124,16 +124,20 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 		t.Fatalf("the SQLite database after refused restores: %q %v", out, err)
 	}
 
-	// Replacing the data under an approved request: the backup predates the request, and the restored
-	// database holds its work record, executed; it cannot be used again.
+	// Replacing the data under an approved request, the file found in backup.dir: the backup predates the
+	// request, and the restored database holds its work record, executed; it cannot be used again.
 	id := approvedRestore(t, ctx, "first.roumu")
-	out, err = run(t, ctx, "", "restore", "--in", "first.roumu", "--request", id)
+	if _, err := run(t, ctx, "", "restore", "--request", id); err == nil || !strings.Contains(err.Error(), "backup.dir") {
+		t.Fatalf("restore under a request without --in nor backup.dir: %v", err)
+	}
+	t.Setenv("ROUMU_BACKUP_DIR", ".")
+	out, err = run(t, ctx, "", "restore", "--request", id)
 	if err != nil || !strings.Contains(out, "request "+id+" executed") {
 		t.Fatalf("restore under request %s: %q %v", id, out, err)
 	}
 	checkRequest(t, ctx, id, ports.OperationExecuted, "restored first.roumu")
 	checkRequest(t, ctx, forFlipped, "", "") // taken after the backup: gone with the data it replaced
-	if _, err := run(t, ctx, "", "restore", "--in", "first.roumu", "--request", id); err == nil || !strings.Contains(err.Error(), "approved") {
+	if _, err := run(t, ctx, "", "restore", "--request", id); err == nil || !strings.Contains(err.Error(), "approved") {
 		t.Fatalf("a second restore under the same request: %v", err)
 	}
 	if out, err := run(t, ctx, "", "audit", "verify"); err != nil || !strings.Contains(out, "intact") {

@@ -13,11 +13,11 @@ import (
 // execute it from a web request: its own requests, sessions and the work record itself would be replaced
 // under it, and every other instance would go on against data that changed beneath it. It is a server-side
 // kind (Deps.OnServer): an operator requests it naming the backup file and its SHA-256, another approves
-// it, and `roumu restore --in FILE --request ID`, run on the server with the service stopped, checks the
+// it, and `roumu restore --request ID`, run on the server with the service stopped, checks the
 // file against the request, claims it and restores (RunOnServer).
 //
-// Parameters: "backup_file", the file's name (no directories: the file is on the server, where the
-// command is given its path), and "backup_sha256", the hex SHA-256 of the whole file (`sha256sum FILE`,
+// Parameters: "backup_file", the file's name (no directories: the file is on the server, in backup.dir
+// or where the command is told), and "backup_sha256", the hex SHA-256 of the whole file (`sha256sum FILE`,
 // also printed by `roumu backup`), which binds the approval to exactly that file.
 const (
 	RestoreFileParam   = "backup_file"

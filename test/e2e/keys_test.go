@@ -50,7 +50,7 @@ func TestOpsKeyRotation(t *testing.T) {
 		t.Fatalf("approved rotation: %+v", r)
 	}
 	var j resealJob
-	wantJSON(t, a.api(http.MethodGet, "/api/v1/ops/keys/jobs/"+id, tokenA, ""), http.StatusOK, &j)
+	wantJSON(t, a.api(http.MethodGet, "/api/v1/ops/key-rotations/"+id, tokenA, ""), http.StatusOK, &j)
 	if j.ID != id || j.KeyID != 2 || j.Status != ports.ResealRunning || j.StartedAt == nil || j.FinishedAt != nil || j.Done != 0 {
 		t.Fatalf("job before it ran: %+v", j)
 	}
@@ -60,7 +60,7 @@ func TestOpsKeyRotation(t *testing.T) {
 	if err != nil || n == 0 {
 		t.Fatalf("RunJobs = %d, %v", n, err)
 	}
-	wantJSON(t, a.api(http.MethodGet, "/api/v1/ops/keys/jobs/"+id, tokenA, ""), http.StatusOK, &j)
+	wantJSON(t, a.api(http.MethodGet, "/api/v1/ops/key-rotations/"+id, tokenA, ""), http.StatusOK, &j)
 	if j.Status != ports.ResealSucceeded || j.Total != n || j.Done != n || j.Remaining != 0 || j.Failed != 0 ||
 		len(j.RetiredKeys) != 1 || j.RetiredKeys[0] != 1 || j.FinishedAt == nil {
 		t.Fatalf("job after it ran (%d values): %+v", n, j)
@@ -83,7 +83,7 @@ func TestOpsKeyRotation(t *testing.T) {
 
 	// Tenant members: the keys API does not exist for them; an unknown job is 404.
 	wantProblem(t, a.api(http.MethodGet, "/api/v1/ops/keys", admin, ""), http.StatusNotFound, "not_found")
-	wantProblem(t, a.api(http.MethodGet, "/api/v1/ops/keys/jobs/01a21617-9d23-7f83-8ec6-6c69cfbd75a2", tokenA, ""), http.StatusNotFound, "not_found")
+	wantProblem(t, a.api(http.MethodGet, "/api/v1/ops/key-rotations/01a21617-9d23-7f83-8ec6-6c69cfbd75a2", tokenA, ""), http.StatusNotFound, "not_found")
 }
 
 // TestOpsRestoreRequest: a restore is requested on the console naming the file and its SHA-256; approved by
@@ -111,6 +111,6 @@ func TestOpsRestoreRequest(t *testing.T) {
 		t.Fatalf("approved restore: %+v", r)
 	}
 	wantPage(t, browserA.get(recordPath), http.StatusOK, `id="run-on-server"`,
-		html.EscapeString("roumu restore --in roumu-0601.roumu --request "+id))
+		html.EscapeString("roumu restore --request "+id))
 	wantProblem(t, a.api(http.MethodPost, "/api/v1/ops/requests/"+id+"/approve", tokenA, ""), http.StatusConflict, "not_pending")
 }

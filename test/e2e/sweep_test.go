@@ -115,12 +115,12 @@ var sweepAccess = accessTable(map[access][]string{
 		"GET /api/v1/ops/requests/:id", "POST /api/v1/ops/requests/:id/approve", "POST /api/v1/ops/requests/:id/reject",
 		"GET /api/v1/ops/notices", "POST /api/v1/ops/notices/incidents", "POST /api/v1/ops/notices/maintenance",
 		"POST /api/v1/ops/notices/:id/resolve", "POST /api/v1/ops/notices/:id/cancel",
-		"GET /api/v1/ops/audit", "GET /api/v1/ops/audit.csv",
+		"GET /api/v1/ops/audit", "GET /api/v1/ops/audit.csv", "GET /api/v1/ops/keys", "GET /api/v1/ops/key-rotations/:id",
 		"GET /ops", "GET /ops/tenants", "POST /ops/tenants", "GET /ops/tenants/:id", "GET /ops/requests",
 		"POST /ops/requests", "GET /ops/requests/:id", "POST /ops/requests/:id/approve", "POST /ops/requests/:id/reject",
 		"GET /ops/operators", "POST /ops/operators/:id/password", "GET /ops/notices", "POST /ops/notices/incidents",
 		"POST /ops/notices/maintenance", "POST /ops/notices/:id/resolve", "POST /ops/notices/:id/cancel",
-		"GET /ops/audit", "GET /ops/audit.csv",
+		"GET /ops/audit", "GET /ops/audit.csv", "GET /ops/keys",
 	},
 })
 
@@ -646,7 +646,13 @@ func newSweep(t *testing.T, a *app) *sweep {
 		`{"severity":"minor","known_at":"2026-04-02T09:00:00+09:00","title_ja":"遅延","body_ja":"調査中"}`), http.StatusCreated, &incident)
 	s.operator = caller{name: "operator", bearer: opToken, cookie: a.opsBrowser("ops.sweep", secret).cookies["roumu_session"].Value,
 		password: testenv.Password}
-	console := map[string]string{"operators": opID, "requests": request.ID, "notices": incident.ID}
+	// A key rotation job, as an approved rotation leaves it (under the request's ID, as its work record's).
+	now := a.env.Clock.Now()
+	if err := a.env.Store.CreateResealJob(t.Context(), ports.ResealJob{ID: request.ID, KeyID: 2, Status: ports.ResealRunning,
+		StartedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	console := map[string]string{"operators": opID, "requests": request.ID, "notices": incident.ID, "key-rotations": request.ID}
 	s.idsA, s.idsB = maps.Clone(console), maps.Clone(console)
 	maps.Copy(s.idsA, s.tenantA.ids)
 	maps.Copy(s.idsB, s.tenantB.ids)
