@@ -63,6 +63,9 @@ const (
 	SealedTOTPSecret            = "totp_secret"             // an account's TOTP secret; ID is the account's
 	SealedWebhookSecret         = "webhook_secret"          // a subscription's signing secret; ID is the subscription's
 	SealedWebhookPreviousSecret = "webhook_previous_secret" // the secret it replaced, while it still signs
+	// SealedIdempotencyAnswer is the answer kept under an Idempotency-Key; ID is its claim's, Names its
+	// principal and key.
+	SealedIdempotencyAnswer = "idempotency_answer"
 )
 
 // SealedRef names the record that holds a sealed value. Operators' records have TenantID "".
@@ -74,6 +77,9 @@ type SealedRef struct {
 // SealedValue is one stored sealed value and the record that holds it.
 type SealedValue struct {
 	SealedRef
+	// Names are the rest of the record's identity, for a kind whose records are named by more than an ID
+	// (see the kinds); nil for the others.
+	Names  []string
 	Sealed []byte
 }
 

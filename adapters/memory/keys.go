@@ -77,7 +77,7 @@ func (s *Store) UpdateResealJob(ctx context.Context, id string, fn func(*ports.R
 // sealedColumn reads and writes one kind of sealed value in the state.
 type sealedColumn struct {
 	all func(st *state) []ports.SealedValue
-	set func(st *state, ref ports.SealedRef, old, next []byte) bool
+	set func(st *state, old ports.SealedValue, next []byte) bool
 }
 
 var sealedColumns = map[string]sealedColumn{
@@ -89,14 +89,39 @@ var sealedColumns = map[string]sealedColumn{
 			}
 			return out
 		},
-		set: func(st *state, ref ports.SealedRef, old, next []byte) bool {
-			k := owner{ref.TenantID, ref.ID}
+		set: func(st *state, old ports.SealedValue, next []byte) bool {
+			k := owner{old.TenantID, old.ID}
 			r, ok := st.totp[k]
-			if !ok || !bytes.Equal(r.SecretSealed, old) {
+			if !ok || !bytes.Equal(r.SecretSealed, old.Sealed) {
 				return false
 			}
 			r.SecretSealed = bytes.Clone(next)
 			st.totp[k] = r
+			return true
+		},
+	},
+	ports.SealedIdempotencyAnswer: {
+		all: func(st *state) []ports.SealedValue {
+			out := make([]ports.SealedValue, 0, len(st.idempotency))
+			for _, r := range st.idempotency {
+				if len(r.Body) > 0 {
+					out = append(out, ports.SealedValue{SealedRef: ports.SealedRef{TenantID: r.TenantID, ID: r.ID},
+						Names: []string{r.Principal, r.Key}, Sealed: r.Body})
+				}
+			}
+			return out
+		},
+		set: func(st *state, v ports.SealedValue, next []byte) bool {
+			if len(v.Names) != 2 {
+				return false
+			}
+			k := idempotencyKey{tenantID: v.TenantID, principal: v.Names[0], key: v.Names[1]}
+			r, ok := st.idempotency[k]
+			if !ok || r.ID != v.ID || len(r.Body) == 0 || !bytes.Equal(r.Body, v.Sealed) {
+				return false
+			}
+			r.Body = bytes.Clone(next)
+			st.idempotency[k] = r
 			return true
 		},
 	},
@@ -115,13 +140,13 @@ func webhookSecretColumn(field func(*ports.WebhookSubscriptionRecord) *[]byte) s
 			}
 			return out
 		},
-		set: func(st *state, ref ports.SealedRef, old, next []byte) bool {
-			r, ok := st.webhookSubs[ref.ID]
-			if !ok || r.TenantID != ref.TenantID || *field(&r) == nil || !bytes.Equal(*field(&r), old) {
+		set: func(st *state, old ports.SealedValue, next []byte) bool {
+			r, ok := st.webhookSubs[old.ID]
+			if !ok || r.TenantID != old.TenantID || *field(&r) == nil || !bytes.Equal(*field(&r), old.Sealed) {
 				return false
 			}
 			*field(&r) = bytes.Clone(next)
-			st.webhookSubs[ref.ID] = r
+			st.webhookSubs[old.ID] = r
 			return true
 		},
 	}
@@ -148,7 +173,7 @@ func (s *Store) SealedValues(ctx context.Context, kind string, after ports.Seale
 	var out []ports.SealedValue
 	for _, v := range c.all(&s.st) {
 		if refOrder(v.SealedRef, after) > 0 {
-			v.Sealed = bytes.Clone(v.Sealed)
+			v.Sealed, v.Names = bytes.Clone(v.Sealed), slices.Clone(v.Names)
 			out = append(out, v)
 		}
 	}
@@ -163,5 +188,5 @@ func (s *Store) ReplaceSealedValue(ctx context.Context, kind string, old ports.S
 		return false, err
 	}
 	defer s.lock(ctx)()
-	return c.set(&s.st, old.SealedRef, old.Sealed, next), nil
+	return c.set(&s.st, old, next), nil
 }

@@ -95,15 +95,21 @@ func (s *Store) UpdateResealJob(ctx context.Context, id string, fn func(*ports.R
 }
 
 // sealedColumn is where one kind of sealed value is stored: a column of a table whose records are named by
-// (tenant column, id column). A record without the value holds NULL or an empty value.
+// (tenant column, id column), and for some kinds also by further columns (names), whose values the walk
+// returns and a replacement matches (they lead to the row by its primary key). A record without the value
+// holds NULL or an empty value.
 type sealedColumn struct {
 	table, tenant, id, value string
+	names                    []string
 }
 
 var sealedColumns = map[string]sealedColumn{
-	ports.SealedTOTPSecret:            {"totp_authenticators", "tenant_id", "account_id", "secret_sealed"},
-	ports.SealedWebhookSecret:         {"webhook_subscriptions", "tenant_id", "id", "sealed_secret"},
-	ports.SealedWebhookPreviousSecret: {"webhook_subscriptions", "tenant_id", "id", "previous_sealed_secret"},
+	ports.SealedTOTPSecret:            {table: "totp_authenticators", tenant: "tenant_id", id: "account_id", value: "secret_sealed"},
+	ports.SealedWebhookSecret:         {table: "webhook_subscriptions", tenant: "tenant_id", id: "id", value: "sealed_secret"},
+	ports.SealedWebhookPreviousSecret: {table: "webhook_subscriptions", tenant: "tenant_id", id: "id", value: "previous_sealed_secret"},
+	// A day of keys at most; the walk orders them by claim, the replacement finds the row by its key.
+	ports.SealedIdempotencyAnswer: {table: "idempotency_keys", tenant: "tenant_id", id: "claim", value: "body",
+		names: []string{"principal", "key"}},
 }
 
 func column(kind string) (sealedColumn, error) {
@@ -114,19 +120,23 @@ func column(kind string) (sealedColumn, error) {
 	return c, nil
 }
 
-// SealedValues walks the values of kind by (tenant, id), from the table's primary key or its tenant index.
+// SealedValues walks the values of kind by (tenant, id).
 func (s *Store) SealedValues(ctx context.Context, kind string, after ports.SealedRef, limit int) ([]ports.SealedValue, error) {
 	c, err := column(kind)
 	if err != nil {
 		return nil, err
 	}
-	var rows []struct {
-		TenantID string
-		ID       string
-		Sealed   []byte
+	selected := []string{c.tenant + " AS tenant_id", c.id + " AS id", c.value + " AS sealed"}
+	for i, n := range c.names {
+		selected = append(selected, fmt.Sprintf("%s AS name%d", n, i))
 	}
-	db := s.reader(ctx).Table(c.table).
-		Select(c.tenant+" AS tenant_id", c.id+" AS id", c.value+" AS sealed").
+	var rows []struct {
+		TenantID     string
+		ID           string
+		Sealed       []byte
+		Name0, Name1 string
+	}
+	db := s.reader(ctx).Table(c.table).Select(selected).
 		Where("length("+c.value+") > 0"). // NULL (Postgres) or empty (SQLite) when none
 		Where("("+c.tenant+", "+c.id+") > (?, ?)", after.TenantID, after.ID)
 	if err := limitRows(db, limit).Order(c.tenant).Order(c.id).Scan(&rows).Error; err != nil {
@@ -135,6 +145,9 @@ func (s *Store) SealedValues(ctx context.Context, kind string, after ports.Seale
 	out := make([]ports.SealedValue, len(rows))
 	for i, r := range rows {
 		out[i] = ports.SealedValue{SealedRef: ports.SealedRef{TenantID: r.TenantID, ID: r.ID}, Sealed: r.Sealed}
+		if len(c.names) > 0 {
+			out[i].Names = []string{r.Name0, r.Name1}[:len(c.names)]
+		}
 	}
 	return out, nil
 }
@@ -145,9 +158,15 @@ func (s *Store) ReplaceSealedValue(ctx context.Context, kind string, old ports.S
 	if err != nil {
 		return false, err
 	}
-	res := s.writer(ctx).Table(c.table).
-		Where(c.tenant+" = ? AND "+c.id+" = ? AND "+c.value+" = ?", old.TenantID, old.ID, blob(old.Sealed)).
-		Update(c.value, blob(next))
+	if len(old.Names) != len(c.names) {
+		return false, nil // not a record of this kind
+	}
+	db := s.writer(ctx).Table(c.table).
+		Where(c.tenant+" = ? AND "+c.id+" = ? AND "+c.value+" = ?", old.TenantID, old.ID, blob(old.Sealed))
+	for i, n := range c.names {
+		db = db.Where(n+" = ?", old.Names[i])
+	}
+	res := db.Update(c.value, blob(next))
 	if res.Error != nil {
 		return false, translate("replace sealed value", res.Error)
 	}

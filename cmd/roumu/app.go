@@ -173,9 +173,14 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 	if a.notices, err = notices.New(notices.Deps{Notices: a.store, Tx: a.store, Audit: auditLog, Clock: clock}); err != nil {
 		return nil, err
 	}
+	if a.idempotency, err = idempotency.New(a.store, a.keys, clock); err != nil {
+		return nil, err
+	}
+	// Every module's sealed data, for the key rotation job to bring under a new key.
+	sealed := append([]ports.SealedData{a.employees.SealedData(), a.accounts.SealedData(a.store),
+		a.idempotency.SealedData(a.store)}, a.webhooks.SealedData(a.store)...)
 	a.keyRotation, err = operations.NewKeyRotation(operations.KeyDeps{Keyring: a.keys, Jobs: a.store, Tx: a.store,
-		Audit: auditLog, Clock: clock, Data: append([]ports.SealedData{a.employees.SealedData(),
-			a.accounts.SealedData(a.store)}, a.webhooks.SealedData(a.store)...)})
+		Audit: auditLog, Clock: clock, Data: sealed})
 	if err != nil {
 		return nil, err
 	}
@@ -190,9 +195,6 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 	}
 	a.auditSearch = audit.NewSearch(a.store, auditLog)
 	if a.rateLimits, err = ratelimit.New(a.store, clock, ratelimit.DefaultPolicy); err != nil {
-		return nil, err
-	}
-	if a.idempotency, err = idempotency.New(a.store, a.keys, clock); err != nil {
 		return nil, err
 	}
 	return a, nil

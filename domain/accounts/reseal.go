@@ -10,5 +10,5 @@ import (
 // re-enrolment during the job wins).
 func (s *Service) SealedData(store ports.SealedValueStore) ports.SealedData {
 	return kernel.SealedSecrets{Name: "totp", Kind: ports.SealedTOTPSecret, Store: store, Cipher: s.Cipher,
-		AD: func(r ports.SealedRef) []byte { return totpAD(r.ID) }}
+		AD: func(v ports.SealedValue) []byte { return totpAD(v.ID) }}
 }

@@ -149,3 +149,16 @@ func fingerprint(r ports.IdempotentRequest) string {
 func sealedFor(c ports.IdempotencyClaim) []byte {
 	return []byte("idempotency:" + c.TenantID + ":" + c.Principal + ":" + c.ID + ":" + c.Key)
 }
+
+// SealedData returns the kept answers as a key rotation job walks them, read and replaced through store
+// (each replaced only if it did not change meanwhile).
+func (s *Service) SealedData(store ports.SealedValueStore) ports.SealedData {
+	return kernel.SealedSecrets{Name: "idempotency_answers", Kind: ports.SealedIdempotencyAnswer, Store: store, Cipher: s.cipher,
+		AD: func(v ports.SealedValue) []byte {
+			c := ports.IdempotencyClaim{TenantID: v.TenantID, ID: v.ID}
+			if len(v.Names) == 2 {
+				c.Principal, c.Key = v.Names[0], v.Names[1]
+			}
+			return sealedFor(c)
+		}}
+}

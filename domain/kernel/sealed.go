@@ -11,14 +11,14 @@ import (
 const sealedPage = 500
 
 // SealedSecrets is the ports.SealedData of one kind of sealed value kept whole in a column of its
-// records (ports.SealedValueStore): accounts' TOTP secrets, webhooks' signing secrets. AD gives a value's
-// additional data, as its module sealed it.
+// records (ports.SealedValueStore): accounts' TOTP secrets, webhooks' signing secrets, Idempotency-Key
+// answers. AD gives a value's additional data, as its module sealed it.
 type SealedSecrets struct {
 	Name   string
 	Kind   string
 	Store  ports.SealedValueStore
 	Cipher ports.Cipher
-	AD     func(ports.SealedRef) []byte
+	AD     func(ports.SealedValue) []byte
 }
 
 var _ ports.SealedData = SealedSecrets{}
@@ -38,7 +38,7 @@ func (s SealedSecrets) ResealBatch(ctx context.Context, after string, limit int,
 		if !stale(v.Sealed) {
 			continue
 		}
-		ad := s.AD(v.SealedRef)
+		ad := s.AD(v)
 		plain, err := s.Cipher.Open(ctx, v.Sealed, ad)
 		if err != nil {
 			out.Failures = append(out.Failures, ports.ResealFailure{Record: Cursor(v.SealedRef), Reason: err.Error()})

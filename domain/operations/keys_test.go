@@ -23,7 +23,7 @@ import (
 
 // keysEnv is the whole service on memory stores with sealed values of every kind: employees of two tenants
 // (history, a dependent), a tenant admin's TOTP secret, a webhook subscription with a rotated secret (so a
-// previous one too); and two operators.
+// previous one too), an answer kept under an Idempotency-Key; and two operators.
 type keysEnv struct {
 	*testenv.Env
 	op1, op2  ports.Principal
@@ -78,8 +78,23 @@ func newKeysEnv(t *testing.T) *keysEnv {
 	if _, _, err = e.Webhooks.RotateSecret(ctx, admin, e.hook.ID); err != nil {
 		t.Fatal(err)
 	}
+	e.keepAnswer(t)
 	return e
 }
+
+// keepAnswer keeps the answer to an Idempotency-Key request of acme's admin, for a day.
+func (e *keysEnv) keepAnswer(t *testing.T) {
+	t.Helper()
+	_, claim, err := e.Idempotency.Begin(t.Context(), e.admins["acme"], "hire-1", idempotentHire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Idempotency.Complete(t.Context(), claim, ports.IdempotentResponse{Status: 201, Body: []byte(`{"id":"e1"}`)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var idempotentHire = ports.IdempotentRequest{Method: "POST", Path: "/api/v1/employees", Body: []byte(`{"employee_number":"E9"}`)}
 
 func operator(t *testing.T, env *testenv.Env, login string) ports.Principal {
 	t.Helper()
@@ -154,7 +169,8 @@ func (e *keysEnv) rawKeys(t *testing.T) map[uint32]int {
 			decode(c.Patch)
 		}
 	}
-	for _, kind := range []string{ports.SealedTOTPSecret, ports.SealedWebhookSecret, ports.SealedWebhookPreviousSecret} {
+	for _, kind := range []string{ports.SealedTOTPSecret, ports.SealedWebhookSecret, ports.SealedWebhookPreviousSecret,
+		ports.SealedIdempotencyAnswer} {
 		values, err := e.Store.SealedValues(ctx, kind, ports.SealedRef{}, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -167,10 +183,15 @@ func (e *keysEnv) rawKeys(t *testing.T) map[uint32]int {
 }
 
 // checkReadable opens every kind of value through its module: employees now and as of before their
-// history's change, My Numbers, the TOTP secret (a login), the webhook secrets (a signed delivery).
+// history's change, My Numbers, the TOTP secret (a login), the webhook secrets (a signed delivery), the
+// Idempotency-Key answer (a replay).
 func (e *keysEnv) checkReadable(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
+	if replay, _, err := e.Idempotency.Begin(ctx, e.admins["acme"], "hire-1", idempotentHire); err != nil || replay == nil ||
+		string(replay.Body) != `{"id":"e1"}` {
+		t.Fatalf("replay after the rotation: %+v %v", replay, err)
+	}
 	for code, ids := range e.employees {
 		for _, id := range ids {
 			for _, asOf := range []string{"2025-06-01", ""} {
@@ -262,6 +283,8 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := e.Operations.Approve(ctx, e.op2, stale.ID, ""); errCode(err) != "operation_expired" {
 		t.Fatalf("approving an expired rotation: %v", err)
 	}
+	e.keepAnswer(t) // the first expired with the day that passed; this one takes its key, and is live
+
 	r, err := request()
 	if err != nil {
 		t.Fatal(err)

@@ -178,8 +178,9 @@ func TestResealJobStore(t *testing.T, factory Factory) {
 	})
 }
 
-// sealedFixture holds TOTP secrets of two tenants' members and an operator, and webhook subscriptions of
-// both tenants, one with a previous secret.
+// sealedFixture holds TOTP secrets of two tenants' members and an operator, webhook subscriptions of both
+// tenants, one with a previous secret, and Idempotency-Key answers of an operator and a member (and a key in
+// progress, without an answer).
 type sealedFixture struct {
 	s    Stores
 	want map[string][]ports.SealedValue // by kind, in walk order
@@ -187,15 +188,27 @@ type sealedFixture struct {
 
 func newSealedFixture(t *testing.T, factory Factory) sealedFixture {
 	t.Helper()
-	s := open(t, factory, "Tenants", "Accounts", "MFA", "Webhooks", "SealedValues")
+	s := open(t, factory, "Tenants", "Accounts", "MFA", "Webhooks", "Idempotency", "SealedValues")
 	f := sealedFixture{s: s, want: map[string][]ports.SealedValue{}}
-	add := func(kind, tenantID, id string, sealed []byte) {
-		f.want[kind] = append(f.want[kind], ports.SealedValue{SealedRef: ports.SealedRef{TenantID: tenantID, ID: id}, Sealed: sealed})
+	add := func(kind, tenantID, id string, sealed []byte, names ...string) {
+		f.want[kind] = append(f.want[kind], ports.SealedValue{SealedRef: ports.SealedRef{TenantID: tenantID, ID: id}, Names: names, Sealed: sealed})
 	}
 	for _, operator := range []bool{true, false, false} {
 		tenantID, accountID := someone(t, s, operator)
 		r := putTOTP(t, s, newTOTP(tenantID, accountID))
 		add(ports.SealedTOTPSecret, tenantID, accountID, r.SecretSealed)
+		answered := ports.IdempotencyRecord{IdempotencyClaim: ports.IdempotencyClaim{TenantID: tenantID,
+			Principal: "account:" + accountID, Key: "key:" + newID(), ID: newID()}, Fingerprint: hashOf("f"), CreatedAt: at(0), ExpiresAt: at(time.Minute)}
+		busy := answered
+		busy.Key, busy.ID = "busy", newID()
+		for _, rec := range []ports.IdempotencyRecord{answered, busy} {
+			_, won, err := s.Idempotency.ClaimIdempotencyKey(t.Context(), rec, at(0))
+			must(t, err, "ClaimIdempotencyKey")
+			checkEq(t, "claim won", won, true)
+		}
+		answered.Status, answered.Header, answered.Body, answered.ExpiresAt = 201, map[string]string{}, randomBytes(64), at(24*time.Hour)
+		must(t, s.Idempotency.CompleteIdempotencyKey(t.Context(), answered), "CompleteIdempotencyKey")
+		add(ports.SealedIdempotencyAnswer, tenantID, answered.ID, answered.Body, answered.Principal, answered.Key)
 		if operator {
 			continue
 		}
@@ -245,7 +258,8 @@ func checkSealedValues(t *testing.T, what string, got, want []ports.SealedValue)
 		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
 	}
 	for i := range got {
-		if got[i].SealedRef != want[i].SealedRef || !bytes.Equal(got[i].Sealed, want[i].Sealed) {
+		if got[i].SealedRef != want[i].SealedRef || !bytes.Equal(got[i].Sealed, want[i].Sealed) ||
+			!slices.Equal(got[i].Names, want[i].Names) {
 			t.Errorf("%s[%d] = %v, want %v", what, i, got[i].SealedRef, want[i].SealedRef)
 		}
 	}
@@ -254,7 +268,8 @@ func checkSealedValues(t *testing.T, what string, got, want []ports.SealedValue)
 // TestSealedValueStore is the contract suite of ports.SealedValueStore. It uses the TenantStore,
 // AccountStore, MFAStore and WebhookStore to create the records whose sealed values it walks.
 func TestSealedValueStore(t *testing.T, factory Factory) {
-	kinds := []string{ports.SealedTOTPSecret, ports.SealedWebhookSecret, ports.SealedWebhookPreviousSecret}
+	kinds := []string{ports.SealedTOTPSecret, ports.SealedWebhookSecret, ports.SealedWebhookPreviousSecret,
+		ports.SealedIdempotencyAnswer}
 
 	t.Run("Walk", func(t *testing.T) {
 		t.Parallel()
@@ -291,6 +306,13 @@ func TestSealedValueStore(t *testing.T, factory Factory) {
 			gone.ID = newID()
 			if ok, err := sv.ReplaceSealedValue(t.Context(), kind, gone, next); err != nil || ok {
 				t.Fatalf("%s: replacing the value of no record = %v, %v; want false", kind, ok, err)
+			}
+			if old.Names != nil {
+				other := old
+				other.Names = []string{old.Names[0], "another key"}
+				if ok, err := sv.ReplaceSealedValue(t.Context(), kind, other, next); err != nil || ok {
+					t.Fatalf("%s: replacing the value of a record with other names = %v, %v; want false", kind, ok, err)
+				}
 			}
 			f.want[kind][0].Sealed = next
 			checkSealedValues(t, kind+" after replace", f.walk(t, kind, 0), f.want[kind])

@@ -145,8 +145,13 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("wiring notices: %v", err)
 	}
+	replays, err := idempotency.New(store, keys, clock)
+	if err != nil {
+		t.Fatalf("wiring idempotency: %v", err)
+	}
 	rotation, err := operations.NewKeyRotation(operations.KeyDeps{Keyring: keys, Jobs: store, Tx: store, Audit: log, Clock: clock,
-		Data: append([]ports.SealedData{register.SealedData(), svc.SealedData(store)}, hooks.SealedData(store)...)})
+		Data: append([]ports.SealedData{register.SealedData(), svc.SealedData(store), replays.SealedData(store)},
+			hooks.SealedData(store)...)})
 	if err != nil {
 		t.Fatalf("wiring key rotation: %v", err)
 	}
@@ -160,10 +165,6 @@ func New(t testing.TB, opts ...Option) *Env {
 	limits, err := ratelimit.New(store, clock, ratelimit.DefaultPolicy)
 	if err != nil {
 		t.Fatalf("wiring rate limits: %v", err)
-	}
-	replays, err := idempotency.New(store, keys, clock)
-	if err != nil {
-		t.Fatalf("wiring idempotency: %v", err)
 	}
 	return &Env{Clock: clock, Store: store, Hasher: hasher, Audit: log, Accounts: svc, Employees: register,
 		Procedures: procs, Gateway: gateway, Webhooks: hooks, Notices: notes, Operations: ops, AuditSearch: audit.NewSearch(store, log),
