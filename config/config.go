@@ -21,6 +21,8 @@ type Config struct {
 	Log      Log
 	Webhooks Webhooks
 	Backup   Backup
+	// RateLimit holds the request limits, per minute (README, "Rate limits").
+	RateLimit RateLimit
 
 	// File is the configuration file that was read, "" when none was.
 	File string
@@ -96,6 +98,13 @@ type Argon2 struct {
 type Session struct {
 	IdleTimeout     time.Duration // a session unused this long ends
 	AbsoluteTimeout time.Duration // a session ends this long after login, however busy
+}
+
+// RateLimit is how many requests a minute each kind of caller may make; beyond it, 429 with Retry-After.
+type RateLimit struct {
+	ClientPerMinute  int // each API token and each login session
+	AddressPerMinute int // unauthenticated API calls, per client address
+	LoginPerMinute   int // login attempts, per client address
 }
 
 // Backup configures the scheduled backups `roumu serve` writes, the same files as `roumu backup`.

@@ -64,10 +64,11 @@ func TestNoConfigurationRunsOnSQLiteInVar(t *testing.T) {
 			Argon2:              Argon2{MemoryKiB: DefaultArgon2MemoryKiB, Time: DefaultArgon2Time, Threads: DefaultArgon2Threads},
 			MaxConcurrentHashes: min(2*runtime.NumCPU(), 16),
 		},
-		Session:  Session{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 12 * time.Hour},
-		Log:      Log{Level: "info", Format: "text"},
-		Webhooks: Webhooks{AllowedCIDRs: []string{}},
-		Backup:   Backup{Interval: 24 * time.Hour, Keep: 14},
+		Session:   Session{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 12 * time.Hour},
+		Log:       Log{Level: "info", Format: "text"},
+		Webhooks:  Webhooks{AllowedCIDRs: []string{}},
+		Backup:    Backup{Interval: 24 * time.Hour, Keep: 14},
+		RateLimit: RateLimit{ClientPerMinute: 600, AddressPerMinute: 300, LoginPerMinute: 10},
 	}
 	if !equal(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -86,7 +87,7 @@ func equal(a, b Config) bool {
 		a.Server.TLS == b.Server.TLS && a.Server.BodyLimit == b.Server.BodyLimit &&
 		a.Database == b.Database && a.Security == b.Security && a.Session == b.Session &&
 		a.Log == b.Log && a.File == b.File && a.Webhooks.AllowHTTP == b.Webhooks.AllowHTTP &&
-		slices.Equal(a.Webhooks.AllowedCIDRs, b.Webhooks.AllowedCIDRs) && a.Backup == b.Backup
+		slices.Equal(a.Webhooks.AllowedCIDRs, b.Webhooks.AllowedCIDRs) && a.Backup == b.Backup && a.RateLimit == b.RateLimit
 }
 
 func TestFileOverridesDefaults(t *testing.T) {
@@ -340,6 +341,8 @@ func TestValidation(t *testing.T) {
 		{"backup scheduled", map[string]string{"ROUMU_BACKUP_DIR": "/srv/backups", "ROUMU_BACKUP_INTERVAL": "6h", "ROUMU_BACKUP_KEEP": "28"}, ""},
 		{"backup too often", map[string]string{"ROUMU_BACKUP_DIR": "/srv/backups", "ROUMU_BACKUP_INTERVAL": "10m"}, "backup.interval"},
 		{"backup keep none", map[string]string{"ROUMU_BACKUP_KEEP": "0"}, "backup.keep"},
+		{"rate limit raised", map[string]string{"ROUMU_RATELIMIT_CLIENT_PER_MINUTE": "6000", "ROUMU_RATELIMIT_LOGIN_PER_MINUTE": "30"}, ""},
+		{"rate limit zero", map[string]string{"ROUMU_RATELIMIT_LOGIN_PER_MINUTE": "0"}, "ratelimit.login_per_minute"},
 		{"backup of memory", map[string]string{"ROUMU_BACKUP_DIR": "/srv/backups", "ROUMU_DATABASE_DRIVER": "memory"}, "backup.dir"},
 		{"checkpoint file empty", map[string]string{"ROUMU_SECURITY_AUDIT_CHECKPOINT_FILE": " "}, "security.audit_checkpoint_file"},
 		{"backup key empty", map[string]string{"ROUMU_SECURITY_BACKUP_KEY_FILE": " "}, "security.backup_key_file"},

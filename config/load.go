@@ -91,6 +91,9 @@ var specs = []spec{
 	{"backup.dir", ""},
 	{"backup.interval", "24h"},
 	{"backup.keep", 14},
+	{"ratelimit.client_per_minute", 600},
+	{"ratelimit.address_per_minute", 300},
+	{"ratelimit.login_per_minute", 10},
 }
 
 // flagAliases are short flag names of the command line (CONTRACT.md) for some keys.
@@ -506,6 +509,9 @@ func decode(v *viper.Viper) (Config, []Problem) {
 	c.Backup.Dir = d.str("backup.dir")
 	c.Backup.Interval = d.duration("backup.interval")
 	c.Backup.Keep = int(d.int("backup.keep", 1, 10_000))
+	c.RateLimit.ClientPerMinute = int(d.int("ratelimit.client_per_minute", 1, 1_000_000_000))
+	c.RateLimit.AddressPerMinute = int(d.int("ratelimit.address_per_minute", 1, 1_000_000_000))
+	c.RateLimit.LoginPerMinute = int(d.int("ratelimit.login_per_minute", 1, 1_000_000_000))
 	return c, d.problems
 }
 

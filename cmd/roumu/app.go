@@ -194,7 +194,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 		return nil, err
 	}
 	a.auditSearch = audit.NewSearch(a.store, auditLog)
-	if a.rateLimits, err = ratelimit.New(a.store, clock, ratelimit.DefaultPolicy); err != nil {
+	if a.rateLimits, err = ratelimit.New(a.store, clock, ratePolicy(cfg.RateLimit)); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -225,4 +225,9 @@ func scanner(sec config.Security) ports.MalwareScanner {
 		return clamav.New(network, address, clamav.WithMaxSize(ports.AttachmentMaxBytes))
 	}
 	return clamav.EICARScanner{MaxSize: ports.AttachmentMaxBytes}
+}
+
+// ratePolicy is the rate-limit policy the configuration sets.
+func ratePolicy(r config.RateLimit) ratelimit.Policy {
+	return ratelimit.PerMinute(r.ClientPerMinute, r.AddressPerMinute, r.LoginPerMinute)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/roumu/roumu/config"
 	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/domain/ratelimit"
 	"github.com/roumu/roumu/ports"
 )
 
@@ -224,4 +226,12 @@ func approved(t *testing.T, ctx context.Context, a *app, kind string, params map
 		t.Fatalf("approve %s: %+v %v", kind, r, err)
 	}
 	return r.ID
+}
+
+// TestDefaultRateLimitsAreTheDomains: the configuration's default limits are the rate-limit module's own.
+func TestDefaultRateLimitsAreTheDomains(t *testing.T) {
+	t.Parallel()
+	if got := ratePolicy(config.Default().RateLimit); !maps.Equal(got, ratelimit.DefaultPolicy) {
+		t.Fatalf("configured %v, the module's default %v", got, ratelimit.DefaultPolicy)
+	}
 }

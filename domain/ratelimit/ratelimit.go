@@ -24,18 +24,26 @@ type Limit struct {
 // Policy holds the limit of each subject kind (ports.Rate* constants).
 type Policy map[string]Limit
 
-// DefaultPolicy is the service's limits, the one place the numbers live (README, "Security").
+// DefaultPolicy is the service's limits, which the configuration's defaults repeat (cmd/roumu tests that they
+// agree; README, "Rate limits"):
 //   - An API token or a login session: 600 requests a minute (10 a second on average), far above what a
 //     synchronising partner needs, and low enough that one misbehaving client cannot starve the others.
 //   - Unauthenticated API calls (a missing or rejected token, the public endpoints): 300 a minute per
 //     client address.
 //   - Login attempts (API and pages, members and operators): 10 a minute per client address. The per-login
 //     lockout (5 failures, 30 minutes) guards one account; this stops one address from trying many.
-var DefaultPolicy = Policy{
-	ports.RateToken:   {Requests: 600, Window: time.Minute},
-	ports.RateSession: {Requests: 600, Window: time.Minute},
-	ports.RateAddress: {Requests: 300, Window: time.Minute},
-	ports.RateLogin:   {Requests: 10, Window: time.Minute},
+var DefaultPolicy = PerMinute(600, 300, 10)
+
+// PerMinute is the policy of client requests a minute for each API token and each login session, address
+// requests a minute for unauthenticated API calls per client address, and login attempts a minute per
+// client address.
+func PerMinute(client, address, login int) Policy {
+	return Policy{
+		ports.RateToken:   {Requests: client, Window: time.Minute},
+		ports.RateSession: {Requests: client, Window: time.Minute},
+		ports.RateAddress: {Requests: address, Window: time.Minute},
+		ports.RateLogin:   {Requests: login, Window: time.Minute},
+	}
 }
 
 // Limiter implements ports.RateLimiter.
