@@ -35,7 +35,7 @@ func (a *app) forwardedFor(xff string) {
 
 // restrictIPs switches the tenant's IP restriction on with the allow-list cidrs, as an approved contract
 // change would.
-func restrictIPs(t *testing.T, env *testenv.Env, tenantID string, cidrs ...string) {
+func restrictIPs(t testing.TB, env *testenv.Env, tenantID string, cidrs ...string) {
 	t.Helper()
 	_, err := env.Store.UpdateTenant(t.Context(), tenantID, func(r *ports.TenantRecord) error {
 		r.IPRestriction, r.AllowedCIDRs = true, cidrs
