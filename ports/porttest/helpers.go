@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -24,62 +25,18 @@ var t0 = time.Date(2025, time.April, 1, 9, 30, 15, 123456000, jst)
 // at returns t0 shifted by d.
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
-// open returns fresh stores from factory, skipping the test when a store it needs is not provided.
+// open returns fresh stores from factory and fails the test when a store it needs is not provided: every
+// adapter implements every store port, so a nil one is an adapter's mistake, never a reason to skip.
 func open(t *testing.T, factory Factory, need ...string) Stores {
 	t.Helper()
 	s := factory(t)
 	for _, n := range need {
-		var missing bool
-		switch n {
-		case "Tenants":
-			missing = s.Tenants == nil
-		case "Accounts":
-			missing = s.Accounts == nil
-		case "Throttle":
-			missing = s.Throttle == nil
-		case "Sessions":
-			missing = s.Sessions == nil
-		case "MFA":
-			missing = s.MFA == nil
-		case "Audit":
-			missing = s.Audit == nil
-		case "Tx":
-			missing = s.Tx == nil
-		case "Pinger":
-			missing = s.Pinger == nil
-		case "Employees":
-			missing = s.Employees == nil
-		case "Departments":
-			missing = s.Departments == nil
-		case "Outbox":
-			missing = s.Outbox == nil
-		case "Jobs":
-			missing = s.Jobs == nil
-		case "Procedures":
-			missing = s.Procedures == nil
-		case "Attachments":
-			missing = s.Attachments == nil
-		case "Notices":
-			missing = s.Notices == nil
-		case "OperationRequests":
-			missing = s.OperationRequests == nil
-		case "Webhooks":
-			missing = s.Webhooks == nil
-		case "APITokens":
-			missing = s.APITokens == nil
-		case "RateLimits":
-			missing = s.RateLimits == nil
-		case "Idempotency":
-			missing = s.Idempotency == nil
-		case "ResealJobs":
-			missing = s.ResealJobs == nil
-		case "SealedValues":
-			missing = s.SealedValues == nil
-		default:
+		f := reflect.ValueOf(s).FieldByName(n)
+		if !f.IsValid() {
 			t.Fatalf("porttest: unknown store %q", n)
 		}
-		if missing {
-			t.Skipf("Stores.%s is nil", n)
+		if f.IsNil() {
+			t.Fatalf("Stores.%s is nil: the adapter must provide every store port", n)
 		}
 	}
 	return s
