@@ -297,6 +297,9 @@ func (k *Keyring) reloadIfChanged() error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if st == k.stamp {
+		return nil // another caller that noticed the same change has read it meanwhile
+	}
 	fk, st, err := readKeyFile(k.path)
 	if err != nil {
 		return err
