@@ -186,10 +186,8 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, 
 	}
 	handlers := a.accounts.OperationHandlers()
 	maps.Copy(handlers, a.keyRotation.Handlers())
-	// A restore is requested and approved in the console and run by `roumu restore --request ID`.
 	a.operations, err = operations.New(operations.Deps{Requests: a.store, Tx: a.store, Audit: auditLog, Clock: clock,
-		Handlers: handlers, OnServer: map[string]func(context.Context, map[string]string) error{
-			ports.OpRestore: operations.CheckRestore}})
+		Handlers: handlers, OnServer: operations.ServerSide()})
 	if err != nil {
 		return nil, err
 	}

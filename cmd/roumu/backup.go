@@ -190,7 +190,7 @@ func restoreUnderRequest(cmd *cobra.Command, cfg config.Config, store *sqlstore.
 	}
 	clock := kernel.SystemClock{}
 	ops, err := operations.New(operations.Deps{Requests: store, Tx: store, Audit: audit.New(store, clock), Clock: clock,
-		OnServer: map[string]func(context.Context, map[string]string) error{ports.OpRestore: operations.CheckRestore}})
+		OnServer: operations.ServerSide()})
 	if err != nil {
 		return err
 	}

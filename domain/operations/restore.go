@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/roumu/roumu/domain/kernel"
+	"github.com/roumu/roumu/ports"
 )
 
 // A restore (OpRestore) replaces all the data of the database the service runs on, so the service cannot
@@ -49,6 +50,12 @@ func ParseRestore(params map[string]string) (RestoreOrder, error) {
 		return RestoreOrder{}, invalid(fields)
 	}
 	return o, nil
+}
+
+// ServerSide is the service's Deps.OnServer: the kinds a command on the server runs (a restore is requested
+// and approved in the console, and run by `roumu restore --request ID`), each with its request-time check.
+func ServerSide() map[string]func(context.Context, map[string]string) error {
+	return map[string]func(context.Context, map[string]string) error{ports.OpRestore: CheckRestore}
 }
 
 // CheckRestore is the request-time check of OpRestore, for Deps.OnServer.

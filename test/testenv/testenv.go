@@ -158,7 +158,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	handlers := svc.OperationHandlers()
 	maps.Copy(handlers, rotation.Handlers())
 	ops, err := operations.New(operations.Deps{Requests: store, Tx: store, Audit: log, Clock: clock, Handlers: handlers,
-		OnServer: map[string]func(context.Context, map[string]string) error{ports.OpRestore: operations.CheckRestore}})
+		OnServer: operations.ServerSide()})
 	if err != nil {
 		t.Fatalf("wiring operations: %v", err)
 	}
