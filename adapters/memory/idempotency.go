@@ -36,19 +36,19 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, rec ports.IdempotencyRe
 	return idempotencyCopy(rec), true, nil
 }
 
-// inProgress tells whether c still holds its key with a request in progress.
-func (s *Store) inProgress(c ports.IdempotencyClaim) bool {
+// inProgress returns the record of c's key and whether c still holds it with a request in progress.
+func (s *Store) inProgress(c ports.IdempotencyClaim) (ports.IdempotencyRecord, bool) {
 	held, ok := s.st.idempotency[keyOf(c)]
-	return ok && held.ID == c.ID && held.Status == 0
+	return held, ok && held.ID == c.ID && held.Status == 0
 }
 
 // CompleteIdempotencyKey stores the answer on the record in progress that rec's claim holds.
 func (s *Store) CompleteIdempotencyKey(ctx context.Context, rec ports.IdempotencyRecord) error {
 	defer s.lock(ctx)()
-	if !s.inProgress(rec.IdempotencyClaim) {
+	held, ok := s.inProgress(rec.IdempotencyClaim)
+	if !ok {
 		return notFound("idempotency claim", rec.ID)
 	}
-	held := s.st.idempotency[keyOf(rec.IdempotencyClaim)]
 	held.Status, held.Header, held.Body, held.ExpiresAt = rec.Status, rec.Header, rec.Body, rec.ExpiresAt
 	s.st.idempotency[keyOf(rec.IdempotencyClaim)] = idempotencyCopy(held)
 	return nil
@@ -57,7 +57,7 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, rec ports.Idempotenc
 // ReleaseIdempotencyKey deletes the record in progress that c holds.
 func (s *Store) ReleaseIdempotencyKey(ctx context.Context, c ports.IdempotencyClaim) error {
 	defer s.lock(ctx)()
-	if s.inProgress(c) {
+	if _, ok := s.inProgress(c); ok {
 		delete(s.st.idempotency, keyOf(c))
 	}
 	return nil
