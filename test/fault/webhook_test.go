@@ -3,6 +3,7 @@ package fault
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -69,11 +70,7 @@ func (p *partner) serve(w http.ResponseWriter, r *http.Request) {
 func (p *partner) counts() (processed map[string]int, received, forged int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	processed = map[string]int{}
-	for id, n := range p.processed {
-		processed[id] = n
-	}
-	return processed, p.received, p.forged
+	return maps.Clone(p.processed), p.received, p.forged
 }
 
 // waitProcessed waits until the partner has processed n events. The service sends every 5 seconds; the
